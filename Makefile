@@ -1,0 +1,34 @@
+# restorekit: `make demo` and `make test` set themselves up on a fresh clone.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+# A CPU build of torch: the pinned one where it lies on this disk, else PyTorch's CPU index,
+# else whatever pip finds. Never a multi-GB CUDA build unless nothing else is reachable.
+TORCH_CPU ?= torch==2.13.0
+TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
+STAMP  := $(VENV)/.installed
+
+.PHONY: install demo test bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install -q "$(TORCH_CPU)" \
+	  || $(PY) -m pip install -q torch --index-url $(TORCH_CPU_INDEX) \
+	  || $(PY) -m pip install -q torch
+	$(PY) -m pip install -q -e ".[test]"
+	touch $(STAMP)
+
+demo: install
+	$(PY) -m restorekit.demo --out out/demo
+
+test: install
+	$(PY) -m pytest -q
+
+bench: install
+	$(PY) benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) out build dist *.egg-info

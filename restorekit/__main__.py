@@ -1,0 +1,3 @@
+from restorekit.cli.main import main
+
+main()

@@ -1,0 +1,53 @@
+"""Entry point of the ``restorekit`` command.
+
+Known errors (:class:`restorekit.errors.RestorekitError`, bad options) become one line on
+stderr and a non-zero exit; ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+import typer
+
+from restorekit.cli.app import app
+from restorekit.errors import RestorekitError
+
+# One module per command; importing it registers the command on `app`.
+COMMANDS = ("degrade", "evaluate", "denoise", "train", "finetune", "models", "export", "deblur")
+
+for _name in COMMANDS:
+    try:
+        importlib.import_module(f"restorekit.cli.{_name}")
+    except ModuleNotFoundError as exc:  # a command not written yet
+        if exc.name != f"restorekit.cli.{_name}":
+            raise
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    args = [a for a in args if a != "--debug"]
+    command = typer.main.get_command(app)
+    try:
+        command.main(args=args, prog_name="restorekit", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        print("aborted", file=sys.stderr)
+        sys.exit(130)
+    except (RestorekitError, OSError, ValueError) as exc:
+        if debug:
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(1)
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
