@@ -1,12 +1,16 @@
-"""The Typer application that every command file registers itself on."""
+"""The click group that every command file registers itself on."""
 
-import typer
+import click
 
-app = typer.Typer(
+
+@click.group(
     name="restorekit",
-    help="Image restoration: denoise, deblur, train, fine-tune and evaluate.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
+@click.version_option(package_name="restorekit")
+def app() -> None:
+    """Image restoration: denoise, deblur, train, fine-tune and evaluate.
+
+    Noise levels on the command line are on the 0-255 scale (``--noise gaussian:25``);
+    add ``--debug`` anywhere to see a traceback instead of a one-line error.
+    """

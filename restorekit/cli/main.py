@@ -10,7 +10,6 @@ import importlib
 import sys
 
 import click
-import typer
 
 from restorekit.cli.app import app
 from restorekit.errors import RestorekitError
@@ -30,9 +29,8 @@ def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     args = [a for a in args if a != "--debug"]
-    command = typer.main.get_command(app)
     try:
-        command.main(args=args, prog_name="restorekit", standalone_mode=False)
+        app.main(args=args, prog_name="restorekit", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
@@ -41,7 +39,7 @@ def main(argv: list[str] | None = None) -> None:
     except click.Abort:
         print("aborted", file=sys.stderr)
         sys.exit(130)
-    except (RestorekitError, OSError, ValueError) as exc:
+    except (RestorekitError, OSError) as exc:
         if debug:
             raise
         print(f"error: {exc}", file=sys.stderr)
