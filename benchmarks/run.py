@@ -1,0 +1,122 @@
+"""Speed benchmark: `make bench` (or `python benchmarks/run.py`).
+
+Prints, measured in this run on this machine:
+1. every registered architecture (default size, gray): parameters, multiply-adds per pixel,
+   training throughput (patches/s, forward + backward + Adam step) and inference speed;
+2. every shipped model beside the 17-layer DnCNN and BM3D on the same 512x512 gray image,
+   with the time ratio against DnCNN-17.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+
+import numpy as np
+import torch
+
+
+def _timeit(fn, repeat: int) -> float:
+    fn()  # warm-up (allocations, oneDNN kernel selection)
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def bench_architectures(repeat: int, patch: int, batch: int) -> list[dict]:
+    from restorekit.models import create_model, list_architectures
+    from restorekit.models.complexity import macs_per_pixel, parameters
+
+    rows = []
+    for name in list_architectures():
+        model = create_model(name, channels=1)
+        cond = getattr(model, "conditioned", False)
+        x = torch.rand(batch, 1, patch, patch)
+        sigma = torch.full((batch,), 25 / 255)
+        opt = torch.optim.Adam(model.parameters(), 1e-4)
+
+        def step():
+            y = model(x, sigma) if cond else model(x)
+            loss = (y - x).abs().mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+
+        model.train()
+        t_train = _timeit(step, repeat)
+        model.eval()
+        image = torch.rand(1, 1, 512, 512)
+        s1 = torch.full((1,), 25 / 255)
+        with torch.inference_mode():
+            t_inf = _timeit(lambda: model(image, s1) if cond else model(image), repeat)
+        rows.append({
+            "architecture": name, "params_M": parameters(model) / 1e6, "kmacs_per_px": macs_per_pixel(model) / 1e3,
+            "train_patches_per_s": batch / t_train, "infer_s_512": t_inf, "infer_mpx_per_s": 512 * 512 / t_inf / 1e6,
+        })
+    return rows
+
+
+def bench_restorers(repeat: int) -> list[dict]:
+    from skimage import data
+
+    from restorekit.api import denoise
+    from restorekit.classical import get_method
+    from restorekit.models import create_model, list_models, load_model
+
+    image = data.camera().astype(np.float32) / 255  # 512x512 gray, ships inside scikit-image
+    noisy = image + np.random.default_rng(0).normal(0, 25 / 255, image.shape).astype(np.float32)
+    sigma = 25 / 255
+    dncnn = create_model("dncnn", channels=1, depth=17)  # speed only: random weights suffice
+    methods = {"dncnn-17 (reference)": lambda: denoise(noisy, dncnn, sigma)}
+    for name in list_models():
+        model = load_model(name)
+        if model.in_channels == 1:
+            methods[name] = lambda m=model: denoise(noisy, m, sigma)
+            methods[f"{name} (blind)"] = lambda m=model: denoise(noisy, m, None)
+    bm3d = get_method("bm3d")
+    methods["bm3d"] = lambda: bm3d(noisy, sigma)
+    rows = []
+    for name, fn in methods.items():
+        t = _timeit(fn, 1 if name == "bm3d" else repeat)
+        rows.append({"method": name, "seconds_512": t, "mpx_per_s": 512 * 512 / t / 1e6})
+    ref = rows[0]["seconds_512"]
+    for r in rows:
+        r["time_vs_dncnn17"] = r["seconds_512"] / ref
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--threads", type=int, default=torch.get_num_threads())
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--patch", type=int, default=64)
+    parser.add_argument("--batch", type=int, default=16)
+    parser.add_argument("--json", help="also write the figures to this JSON file")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    print(f"torch {torch.__version__}, {args.threads} threads\n")
+
+    archs = bench_architectures(args.repeat, args.patch, args.batch)
+    print(f"Architectures (gray, default size; training on {args.batch}x{args.patch}x{args.patch} batches):")
+    print(f"{'architecture':<14}{'params (M)':>11}{'kMAC/px':>10}{'train patch/s':>15}{'512x512 (s)':>13}{'Mpx/s':>8}")
+    for r in archs:
+        print(f"{r['architecture']:<14}{r['params_M']:>11.2f}{r['kmacs_per_px']:>10.1f}{r['train_patches_per_s']:>15.1f}"
+              f"{r['infer_s_512']:>13.3f}{r['infer_mpx_per_s']:>8.2f}")
+
+    rest = bench_restorers(args.repeat)
+    print("\nDenoising one 512x512 gray image (skimage camera, sigma 25):")
+    print(f"{'method':<28}{'seconds':>9}{'Mpx/s':>8}{'time / DnCNN-17':>17}")
+    for r in rest:
+        print(f"{r['method']:<28}{r['seconds_512']:>9.3f}{r['mpx_per_s']:>8.2f}{r['time_vs_dncnn17']:>17.2f}")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"threads": args.threads, "architectures": archs, "restorers": rest}, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()

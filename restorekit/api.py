@@ -1,0 +1,142 @@
+"""``denoise``: numpy in, numpy out, with any model restorekit can load.
+
+>>> import restorekit as rk                                            # doctest: +SKIP
+>>> clean = rk.denoise(noisy, "runs/dncnn25")                         # doctest: +SKIP
+>>> clean = rk.denoise(noisy_u8, rk.load_model("unet.gray"), sigma=15 / 255)   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+
+from restorekit.errors import RestorekitError
+
+_INT_MAX = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}
+
+
+def default_model(channels: int) -> str:
+    """The shipped model used when ``denoise`` gets no ``model``: a CPU-fast conditioned net."""
+    if channels == 1:
+        return "fastunet.gray"
+    if channels == 3:
+        return "fastunet.color"
+    raise RestorekitError(f"no default model for {channels}-channel images (expected 1 or 3)")
+
+
+def denoise(image: np.ndarray, model=None, sigma: float | None = None, *, tile: int | None = None,
+            device: str = "cpu") -> np.ndarray:
+    """Denoise one image.
+
+    Args:
+        image: HxW or HxWxC (C = 1 or 3); float in [0, 1], or uint8 / uint16.
+        model: a shipped name, a path (``.safetensors``, run directory, foreign ``.pth``) or a
+            loaded ``nn.Module`` (moved to ``device``); None picks ``default_model``. Load a
+            model once with ``load_model`` when denoising many images.
+        sigma: noise level on the [0, 1] scale (25/255 for "25"). Noise-conditioned models
+            use it (None: estimated from the image); other models ignore it.
+        tile: process in overlapping tiles of this side (quarter-tile overlap) to bound memory.
+        device: torch device to run on.
+
+    Returns:
+        An array of the input's shape. Float input gives float output, not clipped (callers
+        clip); uint8 / uint16 input gives the same dtype, clipped and rounded.
+    """
+    import torch
+
+    arr = _as_float(image)  # float32 [0, 1], HxW or HxWxC
+    channels = 1 if arr.ndim == 2 else arr.shape[2]
+    net = _resolve(model, channels, device)
+    if net.in_channels != channels:
+        kind = {1: "gray", 3: "colour"}
+        raise RestorekitError(f"model expects {kind.get(net.in_channels, net.in_channels)} images, "
+                              f"got a {kind.get(channels, channels)} image ({channels} channels)")
+    sigma = _check_sigma(sigma)
+    if getattr(net, "conditioned", False) and sigma is None:
+        from restorekit.infer.estimate import estimate_sigma  # blind mode: estimate the level
+
+        sigma = float(estimate_sigma(arr))
+
+    param = next(net.parameters(), None)
+    dtype = param.dtype if param is not None else torch.float32
+    chw = arr[:, :, None] if arr.ndim == 2 else arr
+    x = torch.from_numpy(np.ascontiguousarray(chw.transpose(2, 0, 1)))[None].to(device=device, dtype=dtype)
+    s = None if sigma is None else torch.full((1,), sigma, dtype=dtype, device=device)
+    y = run(net, x, s, tile=tile)  # [1, C, H, W]
+    out = y[0].float().cpu().numpy().transpose(1, 2, 0).reshape(arr.shape)
+    return _back_to(out, image.dtype)
+
+
+def run(net, x, sigma=None, *, tile: int | None = None, progress=None):
+    """The network on a ``[1, C, H, W]`` tensor of any size, in eval mode and inference mode."""
+    import torch
+
+    from restorekit.infer.tiling import apply_padded, tiled_apply
+
+    multiple = int(getattr(net, "multiple", 1))
+    fn = (lambda t: net(t, sigma)) if getattr(net, "conditioned", False) else (lambda t: net(t))
+    was_training = net.training
+    net.eval()
+    try:
+        with torch.inference_mode():
+            if tile is None or (x.shape[-2] <= tile and x.shape[-1] <= tile):
+                return apply_padded(fn, x, multiple)
+            tile = int(tile)
+            if tile < max(16, 2 * multiple):
+                raise RestorekitError(f"tile must be at least {max(16, 2 * multiple)} pixels, got {tile}")
+            return tiled_apply(fn, x, tile, tile // 4, multiple, progress=progress)
+    finally:
+        net.train(was_training)
+
+
+def _resolve(model, channels: int, device: str):
+    from torch import nn
+
+    from restorekit.models import load_model
+
+    if model is None:
+        model = default_model(channels)
+    if isinstance(model, nn.Module):
+        if not hasattr(model, "in_channels"):
+            raise RestorekitError("model has no 'in_channels': build it with restorekit.models.create_model")
+        return model.to(device)
+    if isinstance(model, (str, os.PathLike)):
+        return load_model(model, device=device)
+    raise RestorekitError(f"model must be a name, a path or an nn.Module, got {type(model).__name__}")
+
+
+def _as_float(image: np.ndarray) -> np.ndarray:
+    if not isinstance(image, np.ndarray):
+        raise RestorekitError(f"image must be a numpy array, got {type(image).__name__}")
+    if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] not in (1, 3)):
+        raise RestorekitError(f"image must be HxW or HxWx1/HxWx3, got shape {image.shape}")
+    if image.shape[0] == 0 or image.shape[1] == 0:
+        raise RestorekitError(f"image is empty (shape {image.shape})")
+    if image.dtype in _INT_MAX:
+        return image.astype(np.float32) / np.float32(_INT_MAX[image.dtype])
+    if np.issubdtype(image.dtype, np.floating):
+        return image.astype(np.float32, copy=False)
+    raise RestorekitError(f"unsupported image dtype {image.dtype} (use float in [0, 1], uint8 or uint16)")
+
+
+def _back_to(out: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    if dtype in _INT_MAX:
+        peak = _INT_MAX[dtype]
+        return (np.clip(out, 0.0, 1.0) * peak + 0.5).astype(dtype)
+    return out.astype(dtype, copy=False)
+
+
+def _check_sigma(sigma: float | None) -> float | None:
+    if sigma is None:
+        return None
+    try:
+        value = float(sigma)
+    except (TypeError, ValueError):
+        raise RestorekitError(f"sigma must be a number in [0, 1] or None, got {sigma!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise RestorekitError(f"sigma must be a number in [0, 1], got {sigma!r}")
+    if value > 1:
+        raise RestorekitError(f"sigma is on the [0, 1] scale (25/255 for 25 on the 0-255 scale), got {value:g}")
+    return value

@@ -1,0 +1,33 @@
+"""Clean -> degraded training pairs, made on the fly and seeded per step.
+
+The batch of step ``t`` depends only on (seed, t, rank): a run killed at step t and resumed
+sees exactly the batches it would have seen, and each DDP rank sees different ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from restorekit.data.patches import random_patches
+
+
+@dataclass(frozen=True)
+class Batch:
+    clean: torch.Tensor  # [B, C, P, P]
+    noisy: torch.Tensor  # [B, C, P, P], not clipped
+    sigma: torch.Tensor  # [B] noise level on the [0, 1] scale
+
+
+def step_generator(seed: int, step: int, rank: int = 0) -> torch.Generator:
+    # Large odd multipliers keep (seed, step, rank) triples from colliding.
+    return torch.Generator().manual_seed((seed * 1_000_003 + step) * 1_009 + rank)
+
+
+def make_batch(images, degradation, *, batch_size: int, patch_size: int, seed: int, step: int, rank: int = 0) -> Batch:
+    """Random clean patches and their degraded versions for one training step."""
+    generator = step_generator(seed, step, rank)
+    clean = random_patches(images, batch_size, patch_size, generator)
+    degraded = degradation(clean, generator)
+    return Batch(clean=clean, noisy=degraded.image, sigma=degraded.sigma)

@@ -1,0 +1,352 @@
+"""Methods x images -> records: the one loop behind ``restorekit evaluate`` and the demo.
+
+The protocol is the published one (../shared/data/README.md): the clean image is read as
+8-bit, degraded once, every method restores the *same* noisy image, the output is clipped
+and rounded to 8 bits, and PSNR (data range 255) and SSIM are measured against the 8-bit
+clean image, then averaged over images (mean of per-image PSNRs).
+
+16-bit inputs are rounded to 8 bits *before* degradation, so that the image a method sees
+and the reference it is scored against are the same picture; the scores are therefore
+8-bit scores for every input, comparable with the published tables.
+
+>>> from restorekit.evaluate import evaluate, resolve_method          # doctest: +SKIP
+>>> records = evaluate([resolve_method("bm3d")], list_images("Set12"),  # doctest: +SKIP
+...                    "gaussian:25", protocol="paper")
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from restorekit.errors import RestorekitError, SpecError
+
+NOISY = "noisy"  # name of the pseudo-method that scores the degraded input itself
+PROTOCOLS = ("paper", "random")
+SIGMA_MODES = ("given", "blind")
+
+
+@dataclass
+class Example:
+    """One image's pictures, kept for the comparison figure (never written to JSON/CSV)."""
+
+    name: str
+    clean: np.ndarray  # uint8, HxW or HxWx3
+    image: np.ndarray  # uint8, the method's clipped and rounded output (or the noisy input)
+    psnr: float
+
+
+@dataclass
+class Record:
+    """The scores of one method on one dataset under one degradation.
+
+    ``seconds`` is the mean restoration time per image (the method's call only: no reading,
+    degrading or scoring); ``megapixels_per_s`` is total pixels over total time. The
+    ``noisy`` pseudo-method scores the degraded input, with no time (``None``).
+    """
+
+    method: str
+    dataset: str
+    noise: str
+    protocol: str
+    images: int
+    psnr: float
+    ssim: float
+    seconds: float | None
+    megapixels_per_s: float | None
+    sigma: str = "given"  # "given" (the spec's sigma was handed to the method) or "blind"
+    seed: int | None = None  # None under the paper protocol, whose seed is fixed
+    crop: int = 0
+    names: list[str] = field(default_factory=list)
+    psnrs: list[float] = field(default_factory=list)
+    ssims: list[float] = field(default_factory=list)
+    times: list[float] = field(default_factory=list)
+    example: Example | None = field(default=None, repr=False, compare=False)
+
+    def to_dict(self, per_image: bool = True) -> dict[str, Any]:
+        """Plain JSON-able dict (the example pictures left out)."""
+        out: dict[str, Any] = {
+            "method": self.method,
+            "dataset": self.dataset,
+            "noise": self.noise,
+            "protocol": self.protocol,
+            "sigma": self.sigma,
+            "seed": self.seed,
+            "crop": self.crop,
+            "images": self.images,
+            "psnr": self.psnr,
+            "ssim": self.ssim,
+            "seconds": self.seconds,
+            "megapixels_per_s": self.megapixels_per_s,
+        }
+        if per_image:
+            out.update(names=list(self.names), psnrs=list(self.psnrs), ssims=list(self.ssims), times=list(self.times))
+        return out
+
+
+# --------------------------------------------------------------------------- methods
+
+
+class ModelRestorer:
+    """A network behind the Restorer protocol: ``restorer(image, sigma) -> image``.
+
+    The model is loaded once; each call goes through ``restorekit.api.denoise`` (padding,
+    channels, blind mode), so that evaluate scores exactly what users get.
+    """
+
+    def __init__(self, model: Any, name: str):
+        self.model = model
+        self.name = name
+
+    def __call__(self, image: np.ndarray, sigma: float | None) -> np.ndarray:
+        from restorekit.api import denoise
+
+        return denoise(image, model=self.model, sigma=sigma)
+
+    def __repr__(self) -> str:
+        return f"ModelRestorer({self.name!r})"
+
+
+def _model_label(source: str) -> str:
+    # A shipped name stays as it is ("dncnn.gray-s25"); a run folder gives its name; a file
+    # its stem, with the run folder in front for the generic "best"/"last" checkpoint names.
+    path = Path(source)
+    if path.exists():
+        if path.is_dir():
+            return path.resolve().name
+        if path.stem in ("best", "last", "model"):
+            return f"{path.resolve().parent.name}/{path.stem}"
+        return path.stem
+    return source
+
+
+def resolve_method(name: str) -> Any:
+    """A method name -> a Restorer.
+
+    ``name`` is a classical method (``bm3d``, ``nlm``, ...), or ``model:NAME|PATH``, or
+    anything ``restorekit.models.load_model`` resolves (a shipped model name, a
+    ``.safetensors``/``.pth`` file, a training run folder).
+    """
+    from restorekit.classical import get_method, list_methods
+
+    name = name.strip()
+    if not name:
+        raise RestorekitError("empty method name")
+    if name.startswith("model:"):
+        return _load_model_restorer(name[len("model:"):])
+    if name in list_methods():
+        return get_method(name)
+    if name == NOISY:
+        raise RestorekitError(f"{NOISY!r} is the degraded input, always reported; it is not a method")
+    try:
+        return _load_model_restorer(name)
+    except RestorekitError as exc:
+        raise RestorekitError(
+            f"unknown method {name!r}: not a classical method ({', '.join(list_methods())}) "
+            f"nor a model ({exc})"
+        ) from None
+
+
+def _load_model_restorer(source: str) -> ModelRestorer:
+    from restorekit.models import load_model
+
+    source = source.strip()
+    if not source:
+        raise RestorekitError("model: needs a name or a path, e.g. model:runs/dncnn25")
+    return ModelRestorer(load_model(source), _model_label(source))
+
+
+# --------------------------------------------------------------------------- degradation
+
+
+def given_sigma(spec: str) -> float | None:
+    """The noise level handed to methods in ``given`` mode: the spec's Gaussian sigma in
+    [0, 1] where the spec has one fixed, positive Gaussian level (``gaussian:25``, or the
+    noise after a blur, ``blur:levin3+gaussian:2.55``), else None, i.e. blind: a range has
+    no single level, and Poisson or salt-and-pepper noise is not described by one.
+    """
+    from restorekit.degrade import parse_spec
+
+    levels = parse_spec(spec).noise_range  # (low, high) on the [0, 1] scale, None if not Gaussian
+    if levels is None or levels[0] != levels[1] or levels[0] <= 0:
+        return None
+    return float(levels[0])
+
+
+def default_protocol(spec: str) -> str:
+    """``paper`` where the published protocol covers the spec (one fixed Gaussian sigma,
+    optionally after a circular blur), else ``random``. Raises SpecError for a bad spec."""
+    from restorekit.degrade import parse_spec
+    from restorekit.degrade.paper import check_paper_spec
+
+    parse_spec(spec)
+    try:
+        check_paper_spec(spec)
+    except SpecError:
+        return "random"
+    return "paper"
+
+
+def make_degrader(spec: str, protocol: str, seed: int = 0) -> Callable[[np.ndarray, int], np.ndarray]:
+    """``(clean, index) -> noisy`` for the protocol; the noisy image is not clipped.
+
+    Raises RestorekitError at once for a bad spec or a spec the protocol does not cover,
+    so that a command can check all its inputs before the first slow restoration.
+    """
+    if protocol not in PROTOCOLS:
+        raise RestorekitError(f"unknown protocol {protocol!r}; choose from {', '.join(PROTOCOLS)}")
+    from restorekit.degrade import degrade, paper_degrade, parse_spec
+    from restorekit.degrade.paper import check_paper_spec
+
+    parse_spec(spec)
+    if protocol == "paper":
+        try:
+            check_paper_spec(spec)
+        except SpecError as exc:
+            raise SpecError(f"{exc} (use the random protocol: --protocol random)") from None
+        return lambda clean, index: paper_degrade(clean, spec)
+    return lambda clean, index: degrade(clean, spec, seed=seed + index)
+
+
+# --------------------------------------------------------------------------- the loop
+
+
+def _dataset_name(images: Sequence[Path]) -> str:
+    parents = {Path(p).resolve().parent for p in images}
+    return parents.pop().name if len(parents) == 1 else "images"
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_") or "x"
+
+
+def evaluate(
+    methods: Sequence[Any],
+    images: Sequence[Path | str],
+    spec: str,
+    *,
+    protocol: str = "paper",
+    seed: int = 0,
+    sigma: str = "given",
+    crop: int = 0,
+    progress: Callable[..., None] | None = None,
+    save_images: Path | str | None = None,
+    dataset: str | None = None,
+    example_index: int | None = 0,
+) -> list[Record]:
+    """Run every method on every image degraded by ``spec``; one Record per method.
+
+    The first record is the ``noisy`` pseudo-method (the input's own scores), so the gain of
+    each method is visible. ``progress()`` is called once per (image, method) restoration.
+    ``save_images`` writes the 8-bit noisy and restored images that were scored, as
+    ``DIR/<dataset>/<noise>/<method>/<image>.png``. ``example_index`` picks the image whose
+    pictures are kept on each record for the comparison figure (None: keep none).
+    """
+    from restorekit.io import read_image
+    from restorekit.metrics import psnr, quantize8, ssim
+
+    if sigma not in SIGMA_MODES:
+        raise RestorekitError(f"unknown sigma mode {sigma!r}; choose from {', '.join(SIGMA_MODES)}")
+    if not methods:
+        raise RestorekitError("no method to evaluate")
+    if not images:
+        raise RestorekitError("no image to evaluate on")
+    names = [str(getattr(m, "name", None) or getattr(m, "__name__", "method")) for m in methods]
+    if len(set(names)) != len(names) or NOISY in names:
+        raise RestorekitError(f"method names must be distinct and not {NOISY!r}: {', '.join(names)}")
+
+    from restorekit.degrade import parse_spec
+
+    spec = parse_spec(spec).spec  # canonical text ("gaussian:25.0" -> "gaussian:25") for the records
+    images = [Path(p) for p in images]
+    dataset = dataset or _dataset_name(images)
+    noisy_of = make_degrader(spec, protocol, seed)
+    level = given_sigma(spec) if sigma == "given" else None
+    out_root = Path(save_images) / _slug(dataset) / _slug(spec) if save_images is not None else None
+
+    rows = {name: _Scores() for name in [NOISY, *names]}
+    for index, path in enumerate(images):
+        clean, _info = read_image(path)
+        clean8 = quantize8(clean)  # HxW or HxWx3 uint8: the reference, as the papers read it
+        clean = clean8.astype(np.float32) / 255.0
+        noisy = np.asarray(noisy_of(clean, index), dtype=np.float32)  # unclipped
+        keep = example_index is not None and index == min(example_index, len(images) - 1)
+
+        candidates = [(NOISY, None, noisy)]
+        for name, method in zip(names, methods):
+            given = noisy.copy()  # a method that works in place must not change what the next one sees
+            start = time.perf_counter()
+            restored = method(given, level)
+            seconds = time.perf_counter() - start
+            candidates.append((name, seconds, restored))
+            if progress is not None:
+                progress()
+
+        for name, seconds, output in candidates:
+            output = np.asarray(output)
+            if output.shape != clean8.shape:
+                raise RestorekitError(
+                    f"{name} returned shape {output.shape} for {path.name} of shape {clean8.shape}"
+                )
+            out8 = quantize8(output)
+            score_psnr = float(psnr(clean8, out8, data_range=255, crop=crop))
+            score_ssim = float(ssim(clean8, out8, data_range=255, crop=crop))
+            rows[name].add(path.stem, score_psnr, score_ssim, seconds, clean8.shape[0] * clean8.shape[1])
+            if keep:
+                rows[name].example = Example(path.stem, clean8, out8, score_psnr)
+            if out_root is not None:
+                _save(out_root / _slug(name) / f"{path.stem}.png", out8)
+
+    common = dict(dataset=dataset, noise=spec, protocol=protocol, sigma=sigma,
+                  seed=None if protocol == "paper" else seed, crop=crop)
+    return [rows[name].record(name, **common) for name in [NOISY, *names]]
+
+
+def _save(path: Path, image8: np.ndarray) -> None:
+    from restorekit.io import write_image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_image(path, image8)  # uint8 in, 8-bit PNG out: the very pixels that were scored
+
+
+@dataclass
+class _Scores:
+    """Per-image scores of one method, accumulated over the loop."""
+
+    names: list[str] = field(default_factory=list)
+    psnrs: list[float] = field(default_factory=list)
+    ssims: list[float] = field(default_factory=list)
+    times: list[float] = field(default_factory=list)
+    pixels: int = 0
+    example: Example | None = None
+
+    def add(self, name: str, psnr: float, ssim: float, seconds: float | None, pixels: int) -> None:
+        self.names.append(name)
+        self.psnrs.append(psnr)
+        self.ssims.append(ssim)
+        if seconds is not None:
+            self.times.append(seconds)
+        self.pixels += pixels
+
+    def record(self, method: str, **common) -> Record:
+        total = sum(self.times)
+        timed = bool(self.times)
+        return Record(
+            method=method,
+            images=len(self.names),
+            psnr=float(np.mean(self.psnrs)),
+            ssim=float(np.mean(self.ssims)),
+            seconds=total / len(self.times) if timed else None,
+            megapixels_per_s=(self.pixels / 1e6 / total if total > 0 else None) if timed else None,
+            names=self.names,
+            psnrs=self.psnrs,
+            ssims=self.ssims,
+            times=self.times,
+            example=self.example,
+            **common,
+        )

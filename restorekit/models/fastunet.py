@@ -1,0 +1,93 @@
+"""FastUNet: a noise-level-conditioned U-Net built for CPU speed.
+
+Design (why it is fast): like FFDNet (Zhang et al. 2018), the image is first folded into
+2x2 sub-images with ``pixel_unshuffle``, so every convolution runs on a quarter of the
+pixels; like DRUNet (Zhang et al. 2021), a three-level U-Net of plain residual blocks (no
+batch norm) gives a large receptive field cheaply, and a constant sigma map concatenated to
+the input lets one network cover a whole range of noise levels (and lets the user turn its
+strength up or down). With the default widths (32, 64, 128) and two blocks per level it
+costs about 48k multiply-adds per pixel, against DnCNN-17's 555k.
+
+The network predicts the noise (residual learning, as DnCNN): ``out = x - f(x, sigma)``.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from restorekit.models.registry import register_model
+
+
+class ResBlock(nn.Module):
+    """x + conv(relu(conv(x))); the second conv starts at zero so each block starts as identity."""
+
+    def __init__(self, width: int):
+        super().__init__()
+        self.conv1 = nn.Conv2d(width, width, 3, padding=1)
+        self.conv2 = nn.Conv2d(width, width, 3, padding=1)
+        nn.init.kaiming_normal_(self.conv1.weight, nonlinearity="relu")
+        nn.init.zeros_(self.conv1.bias)
+        nn.init.zeros_(self.conv2.weight)
+        nn.init.zeros_(self.conv2.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.conv2(F.relu(self.conv1(x), inplace=True))
+
+
+def _blocks(width: int, n: int) -> nn.Sequential:
+    return nn.Sequential(*(ResBlock(width) for _ in range(n)))
+
+
+class FastUNet(nn.Module):
+    """Sigma-conditioned residual U-Net on 2x2-unshuffled images.
+
+    Args:
+        channels: 1 (gray) or 3 (colour).
+        widths: feature widths of the three levels (at 1/2, 1/4 and 1/8 resolution).
+        blocks: residual blocks per level (encoder and decoder each; the bottom level once).
+    """
+
+    conditioned = True
+
+    def __init__(self, channels: int = 1, widths: tuple[int, ...] = (32, 64, 128), blocks: int = 2):
+        super().__init__()
+        if channels not in (1, 3):
+            raise ValueError(f"channels must be 1 or 3, got {channels}")
+        w1, w2, w3 = widths
+        self.in_channels = channels
+        self.multiple = 8  # unshuffle (2) x two stride-2 levels (4)
+        self.head = nn.Conv2d(4 * channels + 1, w1, 3, padding=1)
+        self.enc1 = _blocks(w1, blocks)
+        self.down1 = nn.Conv2d(w1, w2, 2, stride=2)
+        self.enc2 = _blocks(w2, blocks)
+        self.down2 = nn.Conv2d(w2, w3, 2, stride=2)
+        self.body = _blocks(w3, blocks)
+        self.up2 = nn.ConvTranspose2d(w3, w2, 2, stride=2)
+        self.dec2 = _blocks(w2, blocks)
+        self.up1 = nn.ConvTranspose2d(w2, w1, 2, stride=2)
+        self.dec1 = _blocks(w1, blocks)
+        self.tail = nn.Conv2d(w1, 4 * channels, 3, padding=1)
+        nn.init.kaiming_normal_(self.head.weight, nonlinearity="relu")
+        nn.init.zeros_(self.tail.weight)  # start as the identity map: out = x
+        nn.init.zeros_(self.tail.bias)
+
+    def forward(self, x: torch.Tensor, sigma: torch.Tensor | None = None) -> torch.Tensor:
+        if sigma is None:
+            raise ValueError("FastUNet needs sigma; use restorekit.denoise for blind use")
+        b, _, h, w = x.shape
+        s = F.pixel_unshuffle(x, 2)  # [B, 4C, H/2, W/2]
+        smap = sigma.reshape(b, 1, 1, 1).to(s.dtype).expand(b, 1, h // 2, w // 2)
+        x1 = self.enc1(self.head(torch.cat([s, smap], dim=1)))  # [B, w1, H/2, W/2]
+        x2 = self.enc2(self.down1(x1))  # [B, w2, H/4, W/4]
+        x3 = self.body(self.down2(x2))  # [B, w3, H/8, W/8]
+        y = self.dec2(self.up2(x3) + x2)
+        y = self.dec1(self.up1(y) + x1)
+        noise = F.pixel_shuffle(self.tail(y), 2)  # [B, C, H, W]
+        return x - noise
+
+
+@register_model("fastunet")
+def fastunet(channels: int = 1, widths: tuple[int, ...] | list[int] = (32, 64, 128), blocks: int = 2) -> FastUNet:
+    return FastUNet(channels=channels, widths=tuple(widths), blocks=blocks)

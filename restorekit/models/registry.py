@@ -1,0 +1,55 @@
+"""Model registry: architectures register small constructors under a name (timm-style).
+
+>>> from restorekit.models import create_model, list_models
+>>> model = create_model("dncnn", channels=1)           # doctest: +SKIP
+
+Every model built here carries ``arch`` (the registered name) and ``arch_args`` (the keyword
+arguments it was built with), so that weights can be saved with enough to rebuild it.
+Constructors never touch disk or network: weights load only through ``load_model``.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from torch import nn
+
+from restorekit.errors import ModelLoadError
+
+_REGISTRY: dict[str, Callable[..., nn.Module]] = {}
+
+
+def register_model(name: str) -> Callable[[Callable[..., nn.Module]], Callable[..., nn.Module]]:
+    """Decorator: register ``fn(**kwargs) -> nn.Module`` under ``name``."""
+
+    def deco(fn: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
+        if name in _REGISTRY:
+            raise ValueError(f"model {name!r} registered twice")
+        _REGISTRY[name] = fn
+        return fn
+
+    return deco
+
+
+def create_model(name: str, **kwargs) -> nn.Module:
+    """Build a registered architecture with random weights."""
+    _import_architectures()
+    if name not in _REGISTRY:
+        raise ModelLoadError(f"unknown architecture {name!r}; known: {', '.join(list_architectures())}")
+    try:
+        model = _REGISTRY[name](**kwargs)
+    except TypeError as exc:
+        raise ModelLoadError(f"bad arguments for {name!r}: {exc}") from None
+    model.arch = name
+    model.arch_args = dict(kwargs)
+    return model
+
+
+def list_architectures() -> list[str]:
+    _import_architectures()
+    return sorted(_REGISTRY)
+
+
+def _import_architectures() -> None:
+    # Importing the architecture modules runs their @register_model decorators.
+    from restorekit.models import dae, dncnn, fastunet, unet  # noqa: F401

@@ -1,0 +1,55 @@
+"""Checkpoints that describe themselves, written atomically (temp file, then rename).
+
+``last.pt`` holds everything needed to resume exactly: model and optimizer state, the step,
+the best validation score and the resolved config. It is saved with ``torch.save`` and read
+back with ``weights_only=True`` (it holds only tensors and plain Python values).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import torch
+
+from restorekit.errors import RestorekitError
+
+LAST = "last.pt"
+
+
+def atomic_torch_save(obj, path: Path) -> None:
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        torch.save(obj, tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def save_checkpoint(rundir: Path, *, model, optimizer, step: int, best: float, config: dict) -> Path:
+    state = {
+        "model": model.state_dict(),
+        "arch": model.arch,
+        "arch_args": model.arch_args,
+        "optimizer": optimizer.state_dict(),
+        "step": step,
+        "best": best,
+        "config": config,
+    }
+    path = Path(rundir) / LAST
+    atomic_torch_save(state, path)
+    return path
+
+
+def load_checkpoint(rundir: Path) -> dict:
+    path = Path(rundir) / LAST
+    if not path.exists():
+        raise RestorekitError(f"nothing to resume: {path} does not exist")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # a truncated or foreign file
+        raise RestorekitError(f"cannot read checkpoint {path}: {exc}") from None

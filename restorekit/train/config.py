@@ -1,0 +1,76 @@
+"""The training configuration: a frozen dataclass, resolved once and saved in every checkpoint."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+
+from restorekit.errors import RestorekitError
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    arch: str
+    data: tuple[str, ...]
+    out: str
+    noise: str = "gaussian:25"
+    val: str | None = None
+    val_noise: str | None = None  # default: the training noise
+    channels: int = 1
+    arch_args: dict = field(default_factory=dict)
+    steps: int = 1000
+    batch_size: int = 16
+    patch_size: int = 64
+    lr: float = 1e-3
+    lr_min: float = 1e-6
+    warmup: int = 0  # linear warm-up steps, then cosine decay to lr_min at `steps`
+    loss: str = "l1"
+    seed: int = 0
+    val_every: int = 500
+    save_every: int = 100
+    val_limit: int | None = None  # validate on the first N images only
+    cache_mb: float = 1024
+    device: str = "cpu"
+    init_from: str | None = None  # start from these weights (fine-tuning)
+    self_supervised: str | None = None  # None (clean targets), "n2v" or "neighbor2neighbor"
+
+    def __post_init__(self):
+        if self.steps < 1 or self.batch_size < 1 or self.patch_size < 8:
+            raise RestorekitError("steps and batch size must be >= 1, patch size >= 8")
+        if self.channels not in (1, 3):
+            raise RestorekitError(f"channels must be 1 or 3, got {self.channels}")
+        if not 0 < self.lr:
+            raise RestorekitError("the learning rate must be positive")
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["data"] = list(self.data)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TrainConfig":
+        """Build from a dict; an unknown key is an error, never silently ignored."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise RestorekitError(f"unknown training option(s): {', '.join(unknown)}")
+        d = dict(d)
+        if "data" in d:
+            d["data"] = tuple([d["data"]] if isinstance(d["data"], str) else d["data"])
+        try:
+            return cls(**d)
+        except TypeError as exc:
+            raise RestorekitError(f"bad training configuration: {exc}") from None
+
+    @classmethod
+    def from_file(cls, path: str | Path, **overrides) -> "TrainConfig":
+        try:
+            d = json.loads(Path(path).read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise RestorekitError(f"cannot read config {path}: {exc}") from None
+        d.update({k: v for k, v in overrides.items() if v is not None})
+        return cls.from_dict(d)
+
+    def replace(self, **changes) -> "TrainConfig":
+        return replace(self, **changes)

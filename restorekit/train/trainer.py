@@ -1,0 +1,183 @@
+"""The training loop: patches -> degradation -> model -> loss, with validation and resume.
+
+One function, :func:`train`, driven by a :class:`TrainConfig`. The batch of each step is a
+pure function of (seed, step, rank) (see :mod:`restorekit.data.pairs`), so a run killed and
+resumed with ``resume=True`` ends with the same weights as one that never stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from restorekit.data import ImageFolder, make_batch
+from restorekit.errors import RestorekitError
+from restorekit.losses.supervised import get_loss
+from restorekit.train import distributed
+from restorekit.train.checkpoint import load_checkpoint, save_checkpoint
+from restorekit.train.config import TrainConfig
+from restorekit.train.log import CsvLog, Progress
+
+BEST = "best.safetensors"
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    rundir: Path
+    step: int
+    best_psnr: float
+    last_loss: float
+
+
+def lr_at(step: int, cfg: TrainConfig) -> float:
+    """Linear warm-up, then cosine decay from ``lr`` to ``lr_min`` at ``steps``."""
+    if step < cfg.warmup:
+        return cfg.lr * (step + 1) / cfg.warmup
+    t = (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup)
+    return cfg.lr_min + 0.5 * (cfg.lr - cfg.lr_min) * (1 + math.cos(math.pi * min(1.0, t)))
+
+
+class Validator:
+    """PSNR on a fixed set of degraded images, under the evaluation protocol (8-bit output)."""
+
+    def __init__(self, folder: str, spec: str, channels: int, limit: int | None):
+        from restorekit.degrade import degrade, paper_degrade, parse_spec
+
+        degradation = parse_spec(spec)
+        images = ImageFolder([folder], channels=channels, cache_mb=0)
+        n = len(images) if limit is None else min(limit, len(images))
+        self.clean = [images[i][..., 0] if channels == 1 else images[i] for i in range(n)]
+        lo, hi = degradation.noise_range or (None, None)
+        self.sigma = lo if (degradation.is_gaussian and lo == hi) else None
+        if self.sigma is not None:  # the published tables' noise: comparable with papers
+            self.noisy = [paper_degrade(c, degradation) for c in self.clean]
+        else:
+            self.noisy = [degrade(c, degradation, seed=i) for i, c in enumerate(self.clean)]
+
+    def __call__(self, model: torch.nn.Module) -> float:
+        from restorekit.api import denoise
+        from restorekit.metrics import psnr, quantize8
+
+        was_training = model.training
+        scores = [
+            psnr(quantize8(c), quantize8(denoise(n, model, sigma=self.sigma)))
+            for c, n in zip(self.clean, self.noisy)
+        ]
+        model.train(was_training)
+        return float(np.mean(scores))
+
+
+def _build_model(cfg: TrainConfig) -> torch.nn.Module:
+    from restorekit.models import create_model, load_model
+
+    if cfg.init_from:
+        from restorekit.models.adapt import adapt_channels
+
+        return adapt_channels(load_model(cfg.init_from), cfg.channels)
+    # Initialise from the config's seed without touching the global RNG of the caller.
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(cfg.seed)
+        return create_model(cfg.arch, channels=cfg.channels, **cfg.arch_args)
+
+
+def _save_best(model, rundir: Path, cfg: TrainConfig, step: int, val_psnr: float) -> None:
+    from restorekit.models.weights import save_weights
+
+    meta = {
+        "training": {
+            "data": list(cfg.data), "noise": cfg.noise, "step": step,
+            "patches_seen": step * cfg.batch_size, "config": cfg.to_dict(),
+        },
+        "validation": {
+            "data": cfg.val, "noise": cfg.val_noise or cfg.noise,
+            "psnr": None if math.isnan(val_psnr) else round(val_psnr, 4),
+        },
+    }
+    save_weights(rundir / BEST, model, meta)
+
+
+def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = True) -> TrainResult:
+    d = distributed.setup(cfg.device)
+    device = torch.device(cfg.device if cfg.device != "cuda" else f"cuda:{d.local_rank}")
+    rundir = Path(cfg.out)
+    rundir.mkdir(parents=True, exist_ok=True)
+
+    model = _build_model(cfg)
+    start, best = 0, -math.inf
+    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    if resume:
+        state = load_checkpoint(rundir)
+        if state["config"]["arch"] != cfg.arch or state["arch_args"] != model.arch_args:
+            raise RestorekitError(f"{rundir} holds a different model ({state['arch']}); use a new --out")
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        start, best = state["step"], state["best"]
+    if start >= cfg.steps:
+        raise RestorekitError(f"{rundir} already reached step {start} of {cfg.steps}; raise --steps to go on")
+
+    model.to(device)
+    if device.type == "cuda":
+        model.to(memory_format=torch.channels_last)
+    net = distributed.wrap(model, d, cfg.device)
+    from restorekit.degrade import parse_spec
+
+    degradation = parse_spec(cfg.noise)
+    loss_fn = get_loss(cfg.loss)
+    images = ImageFolder(cfg.data, channels=cfg.channels, cache_mb=cfg.cache_mb, min_size=cfg.patch_size)
+    validate = Validator(cfg.val, cfg.val_noise or cfg.noise, cfg.channels, cfg.val_limit) if (cfg.val and d.main) else None
+    log = CsvLog(rundir / "log.csv", resume_step=start) if d.main else None
+    if d.main:
+        (rundir / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
+
+    bar = Progress(cfg.steps, start, enabled=progress and d.main)
+    use_amp = device.type == "cuda"
+    loss_sum, loss_n, t_last, val_psnr = 0.0, 0, time.time(), float("nan")
+    t_start = time.time()
+    net.train()
+    step = start
+    try:
+        for step in range(start + 1, cfg.steps + 1):
+            batch = make_batch(images, degradation, batch_size=cfg.batch_size, patch_size=cfg.patch_size,
+                               seed=cfg.seed, step=step, rank=d.rank)
+            clean, noisy = batch.clean.to(device), batch.noisy.to(device)
+            sigma = batch.sigma.to(device) if model.conditioned else None
+            for group in optimizer.param_groups:
+                group["lr"] = lr_at(step - 1, cfg)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
+                loss = loss_fn(net(noisy, sigma).float(), clean)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            loss_sum += loss.item()
+            loss_n += 1
+
+            validate_now = validate is not None and (step % cfg.val_every == 0 or step == cfg.steps)
+            if validate_now:
+                val_psnr = validate(model)
+                if val_psnr > best:
+                    best = val_psnr
+                    _save_best(model, rundir, cfg, step, val_psnr)
+            if step % cfg.save_every == 0 or step == cfg.steps or validate_now:
+                mean_loss = distributed.mean(loss_sum / loss_n, d)
+                if d.main:
+                    elapsed = time.time() - t_last
+                    rate = loss_n * cfg.batch_size * d.world / max(elapsed, 1e-9)
+                    log.write(step=step, patches=step * cfg.batch_size * d.world, loss=f"{mean_loss:.6f}",
+                              lr=f"{lr_at(step - 1, cfg):.3g}", val_psnr=f"{val_psnr:.3f}" if validate_now else "",
+                              patches_per_s=f"{rate:.1f}", elapsed_s=f"{time.time() - t_start:.1f}")
+                    save_checkpoint(rundir, model=model, optimizer=optimizer, step=step, best=best, config=cfg.to_dict())
+                loss_sum, loss_n, t_last = 0.0, 0, time.time()
+            bar.update(step, f"loss {loss.item():.4f}" + (f"  val {val_psnr:.2f} dB  best {best:.2f} dB" if validate else ""))
+    finally:
+        bar.close()
+    if validate is None and d.main:  # no validation set: the last weights are the best we know
+        _save_best(model, rundir, cfg, step, float("nan"))
+    distributed.barrier(d)
+    distributed.teardown(d)
+    return TrainResult(rundir=rundir, step=step, best_psnr=best, last_loss=loss.item())

@@ -1,0 +1,142 @@
+"""restorekit.denoise: dtypes, shapes, padding, sigma handling, blind mode and errors."""
+
+from __future__ import annotations
+
+import sys
+import types
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+import restorekit
+from restorekit.api import default_model, denoise
+from restorekit.errors import ModelLoadError, RestorekitError
+from restorekit.models import create_model, list_architectures
+from restorekit.models.weights import save_weights
+
+
+class Probe(nn.Module):
+    """A stand-in network: records what it is given and returns ``gain * x``."""
+
+    def __init__(self, channels=1, multiple=1, conditioned=False, gain=1.0):
+        super().__init__()
+        self.in_channels, self.multiple, self.conditioned, self.gain = channels, multiple, conditioned, gain
+        self.weight = nn.Parameter(torch.zeros(1))
+        self.calls = []
+
+    def forward(self, x, sigma=None):
+        self.calls.append((tuple(x.shape), None if sigma is None else sigma.tolist(), self.training))
+        return x * self.gain
+
+
+@pytest.mark.parametrize("arch", list_architectures())
+def test_every_architecture_denoises_odd_sizes(arch, gray_image, color_image):
+    for image in (gray_image, color_image):
+        c = 1 if image.ndim == 2 else 3
+        model = create_model(arch, channels=c)
+        out = denoise(image, model, sigma=25 / 255)
+        assert out.shape == image.shape and out.dtype == np.float32 and np.isfinite(out).all()
+
+
+def test_padding_is_cropped_back_exactly(gray_image):
+    probe = Probe(multiple=8)
+    out = denoise(gray_image, probe)
+    assert probe.calls[0][0] == (1, 1, 40, 32)
+    assert np.array_equal(out, gray_image)
+
+
+@pytest.mark.parametrize("dtype,peak", [(np.uint8, 255), (np.uint16, 65535)])
+def test_integer_images_keep_their_dtype_and_are_clipped(dtype, peak):
+    image = np.array([[0, peak // 3], [peak // 2, peak]], dtype=dtype)
+    out = denoise(image, Probe(gain=1.5))
+    assert out.dtype == dtype
+    expected = np.clip(image.astype(np.float64) / peak * 1.5, 0, 1) * peak + 0.5
+    assert np.array_equal(out, expected.astype(dtype))
+    assert np.array_equal(denoise(image, Probe()), image)  # identity round-trips exactly
+
+
+def test_float_output_is_not_clipped():
+    out = denoise(np.full((4, 5), 0.9, np.float32), Probe(gain=2.0))
+    assert out.max() == pytest.approx(1.8)
+
+
+def test_gray_with_channel_axis_and_colour(color_image):
+    image = color_image[:, :, :1]
+    assert denoise(image, Probe()).shape == image.shape
+    assert denoise(color_image, Probe(channels=3)).shape == color_image.shape
+
+
+def test_channel_mismatch_is_a_clear_error(gray_image, color_image):
+    with pytest.raises(RestorekitError, match="expects gray images, got a colour image"):
+        denoise(color_image, Probe(channels=1))
+    with pytest.raises(RestorekitError, match="expects colour images"):
+        denoise(gray_image, Probe(channels=3))
+
+
+def test_sigma_reaches_conditioned_models_only(gray_image):
+    probe = Probe(conditioned=True)
+    denoise(gray_image, probe, sigma=25 / 255)
+    assert probe.calls[-1][1] == [pytest.approx(25 / 255)]
+    plain = Probe(conditioned=False)
+    denoise(gray_image, plain, sigma=25 / 255)
+    assert plain.calls[-1][1] is None
+
+
+def test_blind_mode_estimates_sigma(gray_image, monkeypatch):
+    fake = types.ModuleType("restorekit.infer.estimate")
+    fake.estimate_sigma = lambda image: 0.07 if image.dtype == np.float32 and image.max() <= 1 else -1
+    monkeypatch.setitem(sys.modules, "restorekit.infer.estimate", fake)
+    probe = Probe(conditioned=True)
+    denoise((gray_image * 255).astype(np.uint8), probe)
+    assert probe.calls[-1][1] == [pytest.approx(0.07)]
+
+
+@pytest.mark.parametrize("sigma,match", [(25, "0, 1] scale"), (-0.1, r"in \[0, 1\]"), ("x", "number"), (float("nan"), "number")])
+def test_bad_sigma(gray_image, sigma, match):
+    with pytest.raises(RestorekitError, match=match):
+        denoise(gray_image, Probe(conditioned=True), sigma=sigma)
+
+
+@pytest.mark.parametrize("image,match", [
+    (np.zeros((4, 4, 4), np.float32), "HxW"),
+    (np.zeros((4, 4), np.int32), "dtype"),
+    (np.zeros((0, 4), np.float32), "empty"),
+    ([[0.0]], "numpy"),
+])
+def test_bad_images(image, match):
+    with pytest.raises(RestorekitError, match=match):
+        denoise(image, Probe())
+
+
+def test_runs_in_eval_mode_and_restores_the_mode(gray_image):
+    model = create_model("dncnn", channels=1, depth=4, features=8)  # BN: train and eval differ
+    model.train()
+    out = denoise(gray_image, model)
+    assert model.training
+    assert np.array_equal(out, denoise(gray_image, model.eval()))
+
+
+def test_tiled_denoise_matches_whole_image():
+    model = create_model("dncnn", channels=1, depth=3, features=8)  # receptive radius 3
+    image = np.random.default_rng(0).random((100, 77), dtype=np.float32)
+    whole, tiled = denoise(image, model), denoise(image, model, tile=48)  # overlap 12, margin 3
+    assert np.abs(whole - tiled).max() < 1e-5
+
+
+def test_model_by_path(tmp_path, gray_image):
+    model = create_model("dncnn", channels=1, depth=4, features=8)
+    path = save_weights(tmp_path / "m.safetensors", model, {})
+    assert np.array_equal(denoise(gray_image, str(path)), denoise(gray_image, model.eval()))
+    with pytest.raises(ModelLoadError, match="unknown model"):
+        denoise(gray_image, str(tmp_path / "nothing.safetensors"))
+    with pytest.raises(RestorekitError, match="name, a path or an nn.Module"):
+        denoise(gray_image, 3)
+
+
+def test_default_model_names():
+    assert default_model(1) == "fastunet.gray" and default_model(3) == "fastunet.color"
+    with pytest.raises(RestorekitError):
+        default_model(2)
+    assert restorekit.denoise is denoise and restorekit.default_model is default_model

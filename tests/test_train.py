@@ -1,0 +1,157 @@
+"""Training: data determinism, the loop learns, kill-and-resume is exact, DDP runs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from restorekit.data import ImageFolder, dihedral, make_batch, random_patches
+from restorekit.errors import RestorekitError
+from restorekit.train.config import TrainConfig
+
+
+@pytest.fixture
+def image_dir(tmp_path) -> Path:
+    """Six 48x40 8-bit gray images with smooth structure (a learnable signal)."""
+    from skimage import data, transform
+
+    base = data.camera().astype(np.float32) / 255.0
+    folder = tmp_path / "clean"
+    folder.mkdir()
+    for i in range(6):
+        crop = base[i * 60 : i * 60 + 192, 100 : 100 + 160]
+        small = transform.resize(crop, (48, 40), anti_aliasing=True)
+        Image.fromarray((small * 255 + 0.5).astype(np.uint8)).save(folder / f"img{i}.png")
+    return folder
+
+
+def _cfg(image_dir, out, **kw) -> TrainConfig:
+    base = dict(arch="fastunet", arch_args={"widths": [8, 16, 32], "blocks": 1}, data=(str(image_dir),),
+                out=str(out), noise="gaussian:25", steps=6, batch_size=4, patch_size=24, lr=2e-3,
+                save_every=2, val_every=3, val=str(image_dir), val_limit=2)
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+def test_dihedral_covers_eight_distinct_transforms():
+    x = torch.arange(9.0).reshape(1, 3, 3)
+    outs = {tuple(dihedral(x, k).flatten().tolist()) for k in range(8)}
+    assert len(outs) == 8
+    assert torch.equal(dihedral(x, 0), x)
+
+
+def test_batches_depend_only_on_seed_and_step(image_dir):
+    from restorekit.degrade import parse_spec
+
+    images = ImageFolder([image_dir], channels=1)
+    spec = parse_spec("gaussian:25")
+    a = make_batch(images, spec, batch_size=4, patch_size=16, seed=3, step=7)
+    b = make_batch(images, spec, batch_size=4, patch_size=16, seed=3, step=7)
+    c = make_batch(images, spec, batch_size=4, patch_size=16, seed=3, step=8)
+    assert torch.equal(a.noisy, b.noisy) and torch.equal(a.clean, b.clean)
+    assert not torch.equal(a.clean, c.clean)
+    assert a.clean.shape == (4, 1, 16, 16)
+    assert torch.allclose(a.sigma, torch.full((4,), 25 / 255))
+    other_rank = make_batch(images, spec, batch_size=4, patch_size=16, seed=3, step=7, rank=1)
+    assert not torch.equal(a.clean, other_rank.clean)
+
+
+def test_patches_come_from_the_images(image_dir):
+    images = ImageFolder([image_dir], channels=3)  # gray -> 3 channels by repetition
+    patches = random_patches(images, 5, 20, torch.Generator().manual_seed(0))
+    assert patches.shape == (5, 3, 20, 20)
+    assert torch.equal(patches[:, 0], patches[:, 1])
+    assert 0 <= patches.min() and patches.max() <= 1
+
+
+def test_image_smaller_than_patch_is_a_clear_error(image_dir):
+    images = ImageFolder([image_dir], channels=1, min_size=64)
+    with pytest.raises(RestorekitError, match="smaller than"):
+        images[0]
+
+
+def test_config_rejects_unknown_keys(image_dir, tmp_path):
+    with pytest.raises(RestorekitError, match="unknown training option"):
+        TrainConfig.from_dict({"arch": "dncnn", "data": [str(image_dir)], "out": "x", "lerning_rate": 1})
+
+
+def test_training_loss_falls_and_best_model_loads(image_dir, tmp_path):
+    from restorekit.models import load_model
+    from restorekit.train.trainer import train
+
+    cfg = _cfg(image_dir, tmp_path / "run", steps=30, val_every=10, save_every=10)
+    result = train(cfg, progress=False)
+    rows = (tmp_path / "run" / "log.csv").read_text().splitlines()
+    losses = [float(r.split(",")[2]) for r in rows[1:]]
+    assert losses[-1] < 0.7 * losses[0]
+    model = load_model(tmp_path / "run")
+    assert model.arch == "fastunet" and model.meta["training"]["step"] in (10, 20, 30)
+    assert result.best_psnr > 25  # noisy input is ~20 dB at sigma 25
+
+
+def test_kill_and_resume_gives_the_same_weights(image_dir, tmp_path, monkeypatch):
+    import restorekit.train.trainer as trainer
+
+    whole = trainer.train(_cfg(image_dir, tmp_path / "whole"), progress=False)
+    assert whole.step == 6
+
+    real = trainer.make_batch
+
+    def killed_at_step_5(*args, step, **kw):
+        if step == 5:
+            raise KeyboardInterrupt  # the process dies after the checkpoint of step 4
+        return real(*args, step=step, **kw)
+
+    monkeypatch.setattr(trainer, "make_batch", killed_at_step_5)
+    with pytest.raises(KeyboardInterrupt):
+        trainer.train(_cfg(image_dir, tmp_path / "split"), progress=False)
+    monkeypatch.setattr(trainer, "make_batch", real)
+    resumed = trainer.train(_cfg(image_dir, tmp_path / "split"), resume=True, progress=False)
+    assert resumed.step == 6
+
+    a = torch.load(tmp_path / "whole" / "last.pt", weights_only=True)
+    b = torch.load(tmp_path / "split" / "last.pt", weights_only=True)
+    for k in a["model"]:
+        assert torch.equal(a["model"][k], b["model"][k]), k
+    assert a["best"] == b["best"]
+
+
+def test_resume_without_checkpoint_is_a_clear_error(image_dir, tmp_path):
+    from restorekit.train.trainer import train
+
+    with pytest.raises(RestorekitError, match="nothing to resume"):
+        train(_cfg(image_dir, tmp_path / "fresh"), resume=True, progress=False)
+
+
+def test_cli_train_runs_and_reports(image_dir, tmp_path, run_cli):
+    code, out, err = run_cli("train", "--arch", "dncnn", "--arch-args", '{"depth": 3, "features": 8}',
+                             "--data", image_dir, "--val", image_dir, "--val-limit", "1", "--noise", "gaussian:25",
+                             "--steps", "3", "--batch-size", "2", "--patch-size", "16", "--out", tmp_path / "r",
+                             "--quiet")
+    assert code == 0, err
+    assert "best validation PSNR" in out
+    assert (tmp_path / "r" / "best.safetensors").exists()
+    code, _, err = run_cli("train", "--arch", "dncnn", "--data", tmp_path / "nope", "--out", tmp_path / "r2")
+    assert code == 1 and err.startswith("error:") and len(err.strip().splitlines()) == 1
+
+
+def test_two_process_ddp_on_gloo(image_dir, tmp_path):
+    out = tmp_path / "ddp"
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port=29517",
+           "-m", "restorekit", "train", "--arch", "fastunet", "--arch-args", '{"widths": [8, 16, 32], "blocks": 1}',
+           "--data", str(image_dir), "--noise", "gaussian:25", "--steps", "4", "--batch-size", "2",
+           "--patch-size", "16", "--save-every", "2", "--out", str(out), "--quiet"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=240, env=env)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    state = torch.load(out / "last.pt", weights_only=True)
+    assert state["step"] == 4
+    log = (out / "log.csv").read_text().splitlines()
+    assert log[-1].split(",")[1] == str(4 * 2 * 2)  # patches counted over both ranks
