@@ -6,6 +6,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
+
+# One thread: the suite runs beside other work on 2 cores, where oversubscribed threads
+# make small convolutions 10-30x slower.
+torch.set_num_threads(1)
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 SHARED_ANCHORS = Path(__file__).resolve().parents[1].parent / "shared" / "anchors" / "weights"

@@ -1,7 +1,7 @@
 """The published DnCNN weights through load_model + denoise reproduce the paper's figures.
 
 The full check (Set12 and BSD68, a few minutes on 2 cores) is ``scripts/check_anchors.py``;
-it gave BSD68 sigma 25: KAIR 29.233 dB, SaoYan S-25 29.2xx dB (paper: 29.23, 29.21) and
+it gave BSD68 sigma 25: KAIR 29.233 dB, SaoYan S-25 29.208 dB (paper: 29.23, 29.21) and
 Set12: KAIR 30.432 dB. This test runs the same code on Set12's first three images and
 compares per-image PSNRs with the figures that full run printed.
 """

@@ -114,3 +114,10 @@ def test_bad_constructor_arguments():
         create_model("resnet")
     with pytest.raises(ModelLoadError, match="bad arguments"):
         create_model("unet", width=3)
+
+
+@pytest.mark.parametrize("arch", ["dae", "unet"])
+def test_sizes_that_are_not_multiples_fail_clearly(arch):
+    model = create_model(arch, channels=1)
+    with pytest.raises(ValueError, match="multiples of"):
+        model(torch.rand(1, 1, 37, 31), torch.tensor([0.1]))

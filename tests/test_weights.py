@@ -54,7 +54,9 @@ def test_sidecar_holds_arch_args_and_meta(tmp_path):
     model = create_model("dncnn", channels=1, depth=5, features=8)
     save_weights(tmp_path / "m", model, {"data": "Train400"})  # suffix added
     info = json.loads((tmp_path / "m.json").read_text())
-    assert info == {"arch": "dncnn", "arch_args": {"channels": 1, "depth": 5, "features": 8}, "data": "Train400"}
+    # every argument is recorded, defaults included, so a later change of default breaks nothing
+    args = {"channels": 1, "depth": 5, "features": 8, "batchnorm": True, "bias": None}
+    assert info == {"arch": "dncnn", "arch_args": args, "data": "Train400"}
 
 
 def test_embedded_metadata_replaces_a_lost_sidecar(tmp_path):

@@ -19,15 +19,26 @@ class Batch:
     noisy: torch.Tensor  # [B, C, P, P], not clipped
     sigma: torch.Tensor  # [B] noise level on the [0, 1] scale
 
+    def to(self, device) -> "Batch":
+        return Batch(self.clean.to(device), self.noisy.to(device), self.sigma.to(device))
+
 
 def step_generator(seed: int, step: int, rank: int = 0) -> torch.Generator:
     # Large odd multipliers keep (seed, step, rank) triples from colliding.
     return torch.Generator().manual_seed((seed * 1_000_003 + step) * 1_009 + rank)
 
 
-def make_batch(images, degradation, *, batch_size: int, patch_size: int, seed: int, step: int, rank: int = 0) -> Batch:
-    """Random clean patches and their degraded versions for one training step."""
-    generator = step_generator(seed, step, rank)
-    clean = random_patches(images, batch_size, patch_size, generator)
+def make_batch(images, degradation, *, batch_size: int, patch_size: int, generator: torch.Generator,
+               image_sigma=None) -> Batch:
+    """Random patches and their degraded versions for one training step.
+
+    For self-supervised training the images are already noisy: ``image_sigma(index)`` then
+    gives each image's (estimated) noise level, which replaces the degradation's own where
+    the degradation adds no noise.
+    """
+    clean, picks = random_patches(images, batch_size, patch_size, generator, return_indices=True)
     degraded = degradation(clean, generator)
-    return Batch(clean=clean, noisy=degraded.image, sigma=degraded.sigma)
+    sigma = degraded.sigma
+    if image_sigma is not None and not degradation.noise:
+        sigma = torch.tensor([image_sigma(i) for i in picks], dtype=clean.dtype)
+    return Batch(clean=clean, noisy=degraded.image, sigma=sigma)

@@ -13,13 +13,14 @@ def dihedral(x: torch.Tensor, k: int) -> torch.Tensor:
     return torch.rot90(x, k % 4, dims=(-2, -1))
 
 
-def random_patches(images, count: int, size: int, generator: torch.Generator) -> torch.Tensor:
+def random_patches(images, count: int, size: int, generator: torch.Generator, *, return_indices: bool = False):
     """``count`` random ``size`` x ``size`` patches from random images of ``images``.
 
     ``images`` is indexable (``images[i]`` -> HxWxC float32 numpy array, e.g. an
     :class:`~restorekit.data.folders.ImageFolder`). Every choice (image, position, flip)
     comes from ``generator``, so a batch is a pure function of the generator's seed.
-    Returns a float32 tensor [count, C, size, size].
+    Returns a float32 tensor [count, C, size, size] (and the image index of each patch
+    with ``return_indices``).
     """
     picks = torch.randint(len(images), (count,), generator=generator).tolist()
     flips = torch.randint(8, (count,), generator=generator).tolist()
@@ -33,4 +34,5 @@ def random_patches(images, count: int, size: int, generator: torch.Generator) ->
         top, left = int(u * (h - size + 1)), int(v * (w - size + 1))
         patch = np.ascontiguousarray(image[top : top + size, left : left + size].transpose(2, 0, 1))
         out.append(dihedral(torch.from_numpy(patch), k))
-    return torch.stack(out)
+    patches = torch.stack(out)
+    return (patches, picks) if return_indices else patches

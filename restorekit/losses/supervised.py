@@ -16,11 +16,3 @@ def charbonnier(pred: torch.Tensor, target: torch.Tensor, eps: float = 1e-3) -> 
 
 
 LOSSES: dict[str, Loss] = {"mse": F.mse_loss, "l1": F.l1_loss, "charbonnier": charbonnier}
-
-
-def get_loss(name: str) -> Loss:
-    from restorekit.errors import RestorekitError
-
-    if name not in LOSSES:
-        raise RestorekitError(f"unknown loss {name!r}; choose from {', '.join(LOSSES)}")
-    return LOSSES[name]

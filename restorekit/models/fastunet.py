@@ -50,6 +50,7 @@ class FastUNet(nn.Module):
     """
 
     conditioned = True
+    unshuffle = 2  # 2x2 pixels folded into channels (see restorekit.models.adapt)
 
     def __init__(self, channels: int = 1, widths: tuple[int, ...] = (32, 64, 128), blocks: int = 2):
         super().__init__()

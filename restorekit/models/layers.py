@@ -57,3 +57,11 @@ def check_channels(channels: int) -> int:
     if channels not in (1, 3):
         raise ValueError(f"channels must be 1 (gray) or 3 (colour), got {channels}")
     return channels
+
+
+def check_multiple(x: torch.Tensor, multiple: int) -> None:
+    """A clear error instead of a shape mismatch deep inside a U-Net's skip connections."""
+    h, w = x.shape[-2:]
+    if h % multiple or w % multiple:
+        raise ValueError(f"input is {h}x{w}; H and W must be multiples of {multiple} "
+                         "(pad with restorekit.infer.tiling.pad_to_multiple, or use restorekit.denoise)")

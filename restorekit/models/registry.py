@@ -10,6 +10,7 @@ Constructors never touch disk or network: weights load only through ``load_model
 
 from __future__ import annotations
 
+import inspect
 from typing import Callable
 
 from torch import nn
@@ -36,12 +37,15 @@ def create_model(name: str, **kwargs) -> nn.Module:
     _import_architectures()
     if name not in _REGISTRY:
         raise ModelLoadError(f"unknown architecture {name!r}; known: {', '.join(list_architectures())}")
+    fn = _REGISTRY[name]
     try:
-        model = _REGISTRY[name](**kwargs)
-    except TypeError as exc:
+        bound = inspect.signature(fn).bind(**kwargs)
+        model = fn(**kwargs)
+    except (TypeError, ValueError) as exc:
         raise ModelLoadError(f"bad arguments for {name!r}: {exc}") from None
+    bound.apply_defaults()  # record every argument, so a later change of default breaks nothing
     model.arch = name
-    model.arch_args = dict(kwargs)
+    model.arch_args = {k: list(v) if isinstance(v, tuple) else v for k, v in bound.arguments.items()}
     return model
 
 

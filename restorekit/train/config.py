@@ -33,6 +33,7 @@ class TrainConfig:
     cache_mb: float = 1024
     device: str = "cpu"
     init_from: str | None = None  # start from these weights (fine-tuning)
+    freeze: int = 0  # fine-tuning: keep the first N convolutions fixed
     self_supervised: str | None = None  # None (clean targets), "n2v" or "neighbor2neighbor"
 
     def __post_init__(self):

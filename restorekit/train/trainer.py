@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from restorekit.data import ImageFolder, make_batch
+from restorekit.data import ImageFolder, make_batch, step_generator
 from restorekit.errors import RestorekitError
-from restorekit.losses.supervised import get_loss
+from restorekit.losses import get_objective
 from restorekit.train import distributed
 from restorekit.train.checkpoint import load_checkpoint, save_checkpoint
 from restorekit.train.config import TrainConfig
@@ -86,6 +86,28 @@ def _build_model(cfg: TrainConfig) -> torch.nn.Module:
         return create_model(cfg.arch, channels=cfg.channels, **cfg.arch_args)
 
 
+class _EstimatedSigma:
+    """Each noisy training image's estimated noise level, computed once (self-supervised)."""
+
+    def __init__(self, images: ImageFolder):
+        self.images, self.cache = images, {}
+
+    def __call__(self, index: int) -> float:
+        if index not in self.cache:
+            from restorekit.infer.estimate import estimate_sigma
+
+            image = self.images[index]
+            self.cache[index] = estimate_sigma(image[..., 0] if image.shape[-1] == 1 else image)
+        return self.cache[index]
+
+
+def _freeze(model: torch.nn.Module, layers: int) -> None:
+    """Freeze the first ``layers`` convolutions (fine-tuning keeps the low-level filters)."""
+    convs = [m for m in model.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.ConvTranspose2d))]
+    for conv in convs[:layers]:
+        conv.requires_grad_(False)
+
+
 def _save_best(model, rundir: Path, cfg: TrainConfig, step: int, val_psnr: float) -> None:
     from restorekit.models.weights import save_weights
 
@@ -110,7 +132,7 @@ def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = True) -> T
 
     model = _build_model(cfg)
     start, best = 0, -math.inf
-    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)  # frozen weights get no grad: Adam skips them
     if resume:
         state = load_checkpoint(rundir)
         if state["config"]["arch"] != cfg.arch or state["arch_args"] != model.arch_args:
@@ -128,8 +150,10 @@ def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = True) -> T
     from restorekit.degrade import parse_spec
 
     degradation = parse_spec(cfg.noise)
-    loss_fn = get_loss(cfg.loss)
+    objective = get_objective(cfg.loss, cfg.self_supervised)
     images = ImageFolder(cfg.data, channels=cfg.channels, cache_mb=cfg.cache_mb, min_size=cfg.patch_size)
+    image_sigma = _EstimatedSigma(images) if (cfg.self_supervised and model.conditioned) else None
+    _freeze(model, cfg.freeze)
     validate = Validator(cfg.val, cfg.val_noise or cfg.noise, cfg.channels, cfg.val_limit) if (cfg.val and d.main) else None
     log = CsvLog(rundir / "log.csv", resume_step=start) if d.main else None
     if d.main:
@@ -143,14 +167,13 @@ def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = True) -> T
     step = start
     try:
         for step in range(start + 1, cfg.steps + 1):
+            generator = step_generator(cfg.seed, step, d.rank)
             batch = make_batch(images, degradation, batch_size=cfg.batch_size, patch_size=cfg.patch_size,
-                               seed=cfg.seed, step=step, rank=d.rank)
-            clean, noisy = batch.clean.to(device), batch.noisy.to(device)
-            sigma = batch.sigma.to(device) if model.conditioned else None
+                               generator=generator, image_sigma=image_sigma).to(device)
             for group in optimizer.param_groups:
                 group["lr"] = lr_at(step - 1, cfg)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
-                loss = loss_fn(net(noisy, sigma).float(), clean)
+                loss = objective(lambda x, s: net(x, s if model.conditioned else None).float(), batch, generator)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()

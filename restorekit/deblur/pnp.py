@@ -1,0 +1,78 @@
+"""Plug-and-play deblurring: half-quadratic splitting with a denoiser as the prior (DPIR).
+
+Zhang, Li, Zuo, Zhang, Van Gool & Timofte, "Plug-and-Play Image Restoration with Deep
+Denoiser Prior", IEEE TPAMI 2021, eq. (6)-(8): to minimise ``||y - k * x||^2 / (2 sigma^2) +
+lambda R(x)``, split ``x = z`` and alternate, for k = 1..K,
+
+    x_k = argmin_x ||y - k * x||^2 + rho_k ||x - z_{k-1}||^2     (data step, closed form by FFT:
+        = F^-1[ (conj(K) Y + rho_k Z) / (|K|^2 + rho_k) ]         circular blur, per channel)
+    z_k = Denoiser(x_k, sigma_k)                                   (prior step)
+
+with ``sigma_k`` log-spaced from 49/255 down to the noise level and
+``rho_k = lambda sigma^2 / sigma_k^2`` (DPIR's ``get_rho_sigma``, lambda = 0.23, 8 iterations
+for deblurring). Large ``sigma_k`` first removes the ringing of the early, weakly
+regularised data steps; the last steps denoise at the true level.
+
+With a ``mask`` (:mod:`restorekit.deblur.borders`) the unobserved pixels of ``y`` are filled
+with the current estimate's blur before each data step, so that only the observed pixels
+constrain the result.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from restorekit.deblur import fourier
+
+# DPIR's constants (main_dpir_deblur.py): 8 iterations, sigma_k from 49/255, lambda 0.23,
+# and a floor of 0.255/255 on the noise level (a noise-free input still needs a finite rho).
+ITERATIONS = 8
+SIGMA_START = 49 / 255
+LAMBDA = 0.23
+MIN_SIGMA = 0.255 / 255
+
+Denoiser = Callable[[np.ndarray, float], np.ndarray]  # (image HxW(xC), sigma in [0, 1]) -> image
+
+
+def schedule(sigma: float, iters: int = ITERATIONS, *, start: float = SIGMA_START,
+             lam: float = LAMBDA) -> tuple[np.ndarray, np.ndarray]:
+    """DPIR's (sigma_k, rho_k), k = 1..iters: denoiser levels log-spaced from ``start`` to
+    the noise level ``sigma`` (0-1 scale), and the data step's weights ``lam sigma^2 / sigma_k^2``.
+    """
+    if iters < 1:
+        raise ValueError(f"plug-and-play needs at least 1 iteration, got {iters}")
+    sigma = max(float(sigma), MIN_SIGMA)
+    levels = np.logspace(np.log10(max(start, sigma)), np.log10(sigma), iters)
+    return levels, lam * sigma**2 / levels**2
+
+
+def pnp_hqs(image: np.ndarray, kernel: np.ndarray, sigma: float, denoiser: Denoiser, *,
+            iters: int = ITERATIONS, mask: np.ndarray | None = None, init: np.ndarray | None = None,
+            lam: float = LAMBDA) -> np.ndarray:
+    """Deblur ``image`` (HxW or HxWxC, circular blur by ``kernel``, noise ``sigma`` on the 0-1
+    scale) by HQS with ``denoiser``; float32, not clipped.
+
+    ``mask`` (HxW, 1 observed / 0 unknown) and ``init`` (the starting estimate, default
+    ``image``) are for padded real images; see :mod:`restorekit.deblur.borders`.
+    """
+    y = np.asarray(image, dtype=np.float64)
+    shape = y.shape[:2]
+    transfer = fourier.otf(kernel, shape)  # [H, W//2+1]
+    gain = fourier.per_channel(np.conj(transfer), y)  # conj(K), broadcast over channels
+    power = fourier.per_channel(np.abs(transfer) ** 2, y)  # |K|^2
+    observed = None
+    if mask is not None:
+        observed = np.asarray(mask, dtype=np.float64)
+        observed = observed if y.ndim == 2 else observed[:, :, None]
+    z = y if init is None else np.asarray(init, dtype=np.float64)
+    target = fourier.rfft(y)  # Y, refreshed below when the unknown pixels are refilled
+    levels, rhos = schedule(sigma, iters, lam=lam)
+    for level, rho in zip(levels, rhos):
+        if observed is not None:
+            filled = observed * y + (1 - observed) * fourier.convolve(z, transfer)
+            target = fourier.rfft(filled)
+        x = fourier.irfft((gain * target + rho * fourier.rfft(z)) / (power + rho), shape)
+        z = np.asarray(denoiser(x.astype(np.float32), float(level)), dtype=np.float64)
+    return z.astype(np.float32)
