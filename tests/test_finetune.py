@@ -1,0 +1,141 @@
+"""Fine-tuning (channel adaptation, freezing, the CLI) and self-supervised objectives."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from restorekit.data.pairs import Batch
+from restorekit.losses.self_supervised import n2v_mask, neighbor_subsample
+from restorekit.models import create_model
+from restorekit.models.adapt import adapt_channels
+from restorekit.models.weights import save_weights
+
+TINY = {"fastunet": {"widths": [8, 16, 32], "blocks": 1}, "dncnn": {"depth": 4, "features": 8},
+        "unet": {"widths": [8, 16], "blocks": 1}, "dae": {"features": 8, "levels": 2}}
+
+
+def _randomise(model):
+    # zero-initialised layers would make every adapted model trivially equal
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(torch.randn_like(p) * 0.05)
+    return model.eval()
+
+
+@pytest.mark.parametrize("arch", sorted(TINY))
+def test_gray_to_colour_keeps_gray_behaviour(arch):
+    torch.manual_seed(0)
+    gray = _randomise(create_model(arch, channels=1, **TINY[arch]))
+    colour = adapt_channels(gray, 3).eval()
+    assert colour.in_channels == 3 and colour.arch_args["channels"] == 3
+    x = torch.rand(1, 1, 32, 32)
+    sigma = torch.tensor([0.1])
+    with torch.no_grad():
+        expected = gray(x, sigma)
+        got = colour(x.expand(1, 3, 32, 32), sigma)
+    for c in range(3):
+        torch.testing.assert_close(got[:, c : c + 1], expected, atol=1e-5, rtol=1e-4)
+    back = adapt_channels(colour, 1).eval()
+    with torch.no_grad():
+        torch.testing.assert_close(back(x, sigma), expected, atol=1e-5, rtol=1e-4)
+
+
+def test_n2v_mask_replaces_only_masked_pixels_by_neighbours():
+    g = torch.Generator().manual_seed(0)
+    noisy = torch.rand(2, 1, 64, 64)
+    masked, mask = n2v_mask(noisy, g, ratio=0.05)
+    frac = mask.float().mean().item()
+    assert 0.03 < frac < 0.07
+    assert torch.equal(masked[~mask.expand_as(masked)], noisy[~mask.expand_as(noisy)])
+    assert (masked[mask.expand_as(masked)] != noisy[mask.expand_as(noisy)]).float().mean() > 0.99
+
+
+def test_neighbor_subsample_takes_two_adjacent_pixels_per_cell():
+    g = torch.Generator().manual_seed(0)
+    h = w = 8
+    index = torch.arange(h * w, dtype=torch.float32).reshape(1, 1, h, w)
+    g1, g2, _ = neighbor_subsample(index, g)
+    assert g1.shape == (1, 1, 4, 4)
+    y1, x1 = g1 // w, g1 % w
+    y2, x2 = g2 // w, g2 % w
+    assert torch.all((y1 // 2 == y2 // 2) & (x1 // 2 == x2 // 2))  # same 2x2 cell
+    assert torch.all((y1 - y2).abs() + (x1 - x2).abs() == 1)  # edge-adjacent, never equal
+
+
+@pytest.mark.parametrize("method", ["n2v", "neighbor2neighbor"])
+def test_self_supervised_objectives_never_read_clean(method):
+    from restorekit.losses import get_objective
+
+    noisy = torch.rand(2, 1, 32, 32)
+    batch = Batch(clean=torch.full_like(noisy, float("nan")), noisy=noisy, sigma=torch.full((2,), 0.1))
+    model = create_model("fastunet", channels=1, **TINY["fastunet"])
+    loss = get_objective(self_supervised=method)(model, batch, torch.Generator().manual_seed(0))
+    assert torch.isfinite(loss)
+    loss.backward()
+
+
+@pytest.fixture
+def folders(tmp_path) -> tuple[Path, Path]:
+    """Clean 64x64 crops of a real image, and their noisy (sigma 25, 8-bit) versions."""
+    from skimage import data
+
+    base = data.camera()
+    clean, noisy = tmp_path / "clean", tmp_path / "noisy"
+    clean.mkdir()
+    noisy.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(4):
+        crop = base[100 + 64 * i : 164 + 64 * i, 150:214]
+        Image.fromarray(crop).save(clean / f"{i}.png")
+        n = np.clip(crop + rng.normal(0, 25, crop.shape), 0, 255) + 0.5
+        Image.fromarray(n.astype(np.uint8)).save(noisy / f"{i}.png")
+    return clean, noisy
+
+
+def test_finetune_cli_adapts_channels_and_freezes(folders, tmp_path, run_cli):
+    clean, _ = folders
+    model = create_model("fastunet", channels=1, **TINY["fastunet"])
+    start = save_weights(tmp_path / "start.safetensors", model, {"note": "test"})
+    code, out, err = run_cli("finetune", "--from", start, "--data", clean, "--noise", "speckle:0.25",
+                             "--steps", "3", "--batch-size", "2", "--patch-size", "32", "--channels", "3",
+                             "--freeze", "1", "--out", tmp_path / "ft", "--quiet")
+    assert code == 0, err
+    from restorekit.models import load_model
+
+    tuned = load_model(tmp_path / "ft")
+    assert tuned.in_channels == 3
+    adapted = adapt_channels(model, 3)
+    assert torch.equal(tuned.head.weight, adapted.head.weight)  # frozen
+    assert not torch.equal(tuned.tail.weight, adapted.tail.weight)  # trained
+
+
+def test_finetune_from_missing_model_is_one_line(tmp_path, run_cli):
+    code, _, err = run_cli("finetune", "--from", tmp_path / "nope.safetensors", "--data", tmp_path, "--out", tmp_path / "x")
+    assert code == 1 and err.startswith("error:") and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("method", ["n2v", "neighbor2neighbor"])
+def test_self_supervised_training_learns_from_noisy_images(folders, tmp_path, run_cli, method):
+    from restorekit.api import denoise
+    from restorekit.io import read_image
+    from restorekit.metrics import psnr
+    from restorekit.models import load_model
+
+    clean, noisy = folders
+    code, _, err = run_cli("train", "--self-supervised", "--method", method, "--arch", "fastunet",
+                           "--arch-args", '{"widths": [16, 32, 64], "blocks": 1}', "--data", noisy,
+                           "--steps", "60", "--batch-size", "4", "--patch-size", "32", "--lr", "3e-3",
+                           "--out", tmp_path / method, "--quiet")
+    assert code == 0, err
+    model = load_model(tmp_path / method)
+    gains = []
+    for i in range(4):
+        x = read_image(clean / f"{i}.png")[0]
+        y = read_image(noisy / f"{i}.png")[0]
+        gains.append(psnr(x, np.clip(denoise(y, model), 0, 1)) - psnr(x, y))
+    assert np.mean(gains) > 1.0, gains
