@@ -46,8 +46,8 @@ def sample_image(name: str, size: int) -> np.ndarray:
     return np.ascontiguousarray(image[top:top + size, left:left + size])
 
 
-def default_network(channels: int, say=print):
-    """The shipped default model as a Restorer, or None (saying why) where it is missing."""
+def default_network(channels: int):
+    """The shipped default model as a Restorer, or (None, why not) where this install lacks it."""
     from restorekit.errors import RestorekitError
     from restorekit.evaluate.benchmark import resolve_method
 
@@ -57,12 +57,10 @@ def default_network(channels: int, say=print):
 
         name = default_model(channels)
         if name not in list_models():
-            say(f"the shipped model {name} is not available yet; showing the classical methods only")
-            return None
-        return resolve_method(f"model:{name}")
+            return None, name
+        return resolve_method(f"model:{name}"), None
     except (ImportError, RestorekitError) as exc:
-        say(f"the shipped model is not available yet ({exc}); showing the classical methods only")
-        return None
+        return None, str(exc)
 
 
 def run_demo(out: Path | str, *, size: int = 256, methods: list[str] | None = None, say=print) -> list:
@@ -81,9 +79,17 @@ def run_demo(out: Path | str, *, size: int = 256, methods: list[str] | None = No
         write_image(path, sample_image(name, size))
         datasets.setdefault(dataset, []).append(path)
 
+    networks, missing = {}, []
+    for dataset in datasets:
+        networks[dataset], why = default_network(1 if dataset == "gray" else 3)
+        if why is not None:
+            missing.append(why)
+    if missing:
+        say(f"the shipped model is not available yet ({', '.join(missing)}); showing the classical methods only")
+
     records = []
     for dataset, images in datasets.items():
-        network = default_network(1 if dataset == "gray" else 3, say=say)
+        network = networks[dataset]
         restorers = ([network] if network is not None else []) + classical
         start = time.perf_counter()
         say(f"{dataset}: {len(images)} images x {len(restorers)} methods, {NOISE} ...")

@@ -20,7 +20,6 @@ from __future__ import annotations
 import glob
 import os
 import struct
-import tempfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +27,7 @@ from typing import Iterable
 
 import numpy as np
 
+from restorekit.atomic import atomic_path
 from restorekit.errors import ImageReadError, RestorekitError
 
 IMAGE_SUFFIXES: tuple[str, ...] = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
@@ -332,16 +332,8 @@ def write_image(
         gray = samples.ndim == 2
         samples = np.concatenate([samples[..., None] if gray else samples, alpha[..., None]], axis=-1)
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
-    os.close(fd)
-    try:
-        _encode(Path(tmp), samples, fmt)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_path(path) as tmp:
+        _encode(tmp, samples, fmt)
     return path
 
 

@@ -6,7 +6,7 @@ so the data range follows the dtype: 255 for uint8, 65535 for uint16, 1.0 for fl
 >>> import numpy as np
 >>> clean = np.full((8, 8), 100, np.uint8)
 >>> psnr(clean, clean + 1)          # MSE 1 on a 255 range
-48.13080360867910
+48.1308036086791
 """
 
 from __future__ import annotations

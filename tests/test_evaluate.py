@@ -225,7 +225,7 @@ def records(images, cheap):
 
 
 def test_json_has_the_documented_fields_and_round_trips(records, tmp_path):
-    path = write_report(tmp_path / "r.json", records)
+    path = write_report(tmp_path / "reports" / "r.json", records)
     data = json.loads(path.read_text())
     assert isinstance(data, list) and len(data) == 3
     for item in data:
@@ -234,7 +234,7 @@ def test_json_has_the_documented_fields_and_round_trips(records, tmp_path):
     assert data[0]["gain"] is None and data[1]["gain"] == pytest.approx(records[1].psnr - records[0].psnr)
     back = records_from_json(path.read_text())
     assert [(r.method, r.psnr, r.names) for r in back] == [(r.method, r.psnr, r.names) for r in records]
-    assert [p.name for p in tmp_path.iterdir()] == ["r.json"]  # no temp file left behind
+    assert [p.name for p in path.parent.iterdir()] == ["r.json"]  # no temp file left behind
 
 
 def test_csv_parses(records):
@@ -268,11 +268,11 @@ def test_rich_table_and_unknown_format(records, tmp_path):
 def test_figure_is_a_png(records, tmp_path):
     from PIL import Image
 
-    path = comparison_figure(records, tmp_path / "fig.png")
+    path = comparison_figure(records, tmp_path / "figs" / "fig.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     with Image.open(path) as im:
         assert im.width > im.height > 50  # one row: clean, noisy, two methods
-    assert [p.name for p in tmp_path.iterdir()] == ["fig.png"]
+    assert [p.name for p in path.parent.iterdir()] == ["fig.png"]
     back = records_from_json(to_json(records))  # no example pictures kept
     with pytest.raises(RestorekitError, match="example"):
         comparison_figure(back, tmp_path / "none.png")

@@ -60,8 +60,9 @@ def denoise_command(inputs, out, model, sigma, tile, overlap, device, suffix, ov
 
     if tile is not None and tile < 16:
         raise RestorekitError(f"--tile must be at least 16 pixels, got {tile}")
-    if overlap is not None and not 0 <= overlap <= (tile or DEFAULT_TILE) // 2:
-        raise RestorekitError(f"--overlap must be between 0 and half the tile ({(tile or DEFAULT_TILE) // 2}), got {overlap}")
+    half = (tile or DEFAULT_TILE) // 2
+    if overlap is not None and not 0 <= overlap <= half:
+        raise RestorekitError(f"--overlap must be between 0 and half the tile ({half}), got {overlap}")
     _check_device(device)
     jobs = plan_outputs(inputs, out, suffix=suffix, overwrite=overwrite)
 
@@ -129,7 +130,8 @@ class _Bar:
 def _progress(total: int):
     """A rich progress bar on stderr, shown only on a terminal (logs stay clean)."""
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+                               TimeRemainingColumn)
 
     console = Console(stderr=True)
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),

@@ -30,7 +30,8 @@ def main(argv: list[str] | None = None) -> None:
     debug = "--debug" in args
     args = [a for a in args if a != "--debug"]
     try:
-        app.main(args=args, prog_name="restorekit", standalone_mode=False)
+        # Without standalone mode click returns the code given to ctx.exit(code).
+        code = app.main(args=args, prog_name="restorekit", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
@@ -44,7 +45,7 @@ def main(argv: list[str] | None = None) -> None:
             raise
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(1)
-    sys.exit(0)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

@@ -71,7 +71,7 @@ def deblur(image: np.ndarray, kernel: np.ndarray | str, sigma: float | None = No
     if method == "wiener":
         from restorekit.deblur.wiener import wiener
 
-        out = wiener(y, k, sigma, balance=balance)
+        out = wiener(y, k, sigma, balance=balance, mask=mask)
     elif method == "rl":
         from restorekit.deblur.richardson_lucy import default_iterations, richardson_lucy
 

@@ -57,7 +57,7 @@ def padded_length(n: int, k: int, multiple: int = MULTIPLE) -> int:
     """
     import scipy.fft
 
-    size = -(-(n + max(2 * (k - 1), MIN_EXTENSION)) // multiple) * multiple
+    size = -(-(n + max(2 * k, MIN_EXTENSION)) // multiple) * multiple
     while scipy.fft.next_fast_len(size, real=True) != size:
         size += multiple
     return size

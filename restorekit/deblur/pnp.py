@@ -13,9 +13,9 @@ with ``sigma_k`` log-spaced from 49/255 down to the noise level and
 for deblurring). Large ``sigma_k`` first removes the ringing of the early, weakly
 regularised data steps; the last steps denoise at the true level.
 
-With a ``mask`` (:mod:`restorekit.deblur.borders`) the unobserved pixels of ``y`` are filled
-with the current estimate's blur before each data step, so that only the observed pixels
-constrain the result.
+With a ``mask`` (:mod:`restorekit.deblur.borders`) only the observed pixels of the padded
+``y`` carry data; the data step is then solved by conjugate gradients
+(:mod:`restorekit.deblur.masked`), warm-started from the previous step's solution.
 """
 
 from __future__ import annotations
@@ -25,6 +25,10 @@ from typing import Callable
 import numpy as np
 
 from restorekit.deblur import fourier
+from restorekit.deblur.masked import masked_solve
+
+CG_ITERATIONS = 10  # per data step, warm-started; measured on a 200x200 crop, Levin's kernel 8:
+# the masked solve gains 3 dB inside the image over refilling the unknown pixels once per step
 
 # DPIR's constants (main_dpir_deblur.py): 8 iterations, sigma_k from 49/255, lambda 0.23,
 # and a floor of 0.255/255 on the noise level (a noise-free input still needs a finite rho).
@@ -62,17 +66,13 @@ def pnp_hqs(image: np.ndarray, kernel: np.ndarray, sigma: float, denoiser: Denoi
     transfer = fourier.otf(kernel, shape)  # [H, W//2+1]
     gain = fourier.per_channel(np.conj(transfer), y)  # conj(K), broadcast over channels
     power = fourier.per_channel(np.abs(transfer) ** 2, y)  # |K|^2
-    observed = None
-    if mask is not None:
-        observed = np.asarray(mask, dtype=np.float64)
-        observed = observed if y.ndim == 2 else observed[:, :, None]
-    z = y if init is None else np.asarray(init, dtype=np.float64)
-    target = fourier.rfft(y)  # Y, refreshed below when the unknown pixels are refilled
+    target = gain * fourier.rfft(y)  # conj(K) Y, the same in every data step
+    x = z = y if init is None else np.asarray(init, dtype=np.float64)
     levels, rhos = schedule(sigma, iters, lam=lam)
     for level, rho in zip(levels, rhos):
-        if observed is not None:
-            filled = observed * y + (1 - observed) * fourier.convolve(z, transfer)
-            target = fourier.rfft(filled)
-        x = fourier.irfft((gain * target + rho * fourier.rfft(z)) / (power + rho), shape)
+        if mask is None:  # circular: the closed form
+            x = fourier.irfft((target + rho * fourier.rfft(z)) / (power + rho), shape)
+        else:  # only the observed pixels carry data: a few CG steps from the last solution
+            x = masked_solve(y, mask, transfer, rho, rho_z=rho * z, x0=x, iters=CG_ITERATIONS)
         z = np.asarray(denoiser(x.astype(np.float32), float(level)), dtype=np.float64)
     return z.astype(np.float32)

@@ -28,6 +28,9 @@ REGULARISERS = ("laplacian", "identity")
 # no test image was used.
 LAPLACIAN_STD = 0.08
 MIN_SIGMA = 0.5 / 255
+# Conjugate-gradient steps for a masked (padded real) image; measured on a 200x200 crop with
+# Levin's 23x23 kernel 8: 10 steps leave the inner pixels 0.7 dB, 25 steps 0.3 dB from 50.
+MASKED_ITERATIONS = 25
 # The oracle's grid: 25 balances from 1e-5 to 10, log-spaced (a factor of 1.78 between neighbours).
 TUNING_GRID = tuple(float(b) for b in np.logspace(-5, 1, 25))
 
@@ -38,16 +41,24 @@ def default_balance(sigma: float) -> float:
 
 
 def wiener(image: np.ndarray, kernel: np.ndarray, sigma: float, *, balance: float | None = None,
-           regulariser: str = "laplacian") -> np.ndarray:
+           regulariser: str = "laplacian", mask: np.ndarray | None = None) -> np.ndarray:
     """Deconvolve ``image`` (HxW or HxWxC, circular blur by ``kernel``); float32, not clipped.
 
     ``sigma`` (0-1 scale) sets the balance through :func:`default_balance` unless ``balance``
-    is given.
+    is given. With ``mask`` (a padded real image, :mod:`restorekit.deblur.borders`) only the
+    observed pixels count: the same least-squares problem, solved by conjugate gradients
+    (:mod:`restorekit.deblur.masked`) from the unmasked solution.
     """
     x = np.asarray(image, dtype=np.float64)
     transfer = fourier.otf(kernel, x.shape[:2])  # [H, W//2+1]
-    return _solve(x, transfer, _penalty(regulariser, x.shape[:2]),
-                  default_balance(sigma) if balance is None else float(balance)).astype(np.float32)
+    penalty = _penalty(regulariser, x.shape[:2])
+    balance = default_balance(sigma) if balance is None else float(balance)
+    restored = _solve(x, transfer, penalty, balance)
+    if mask is not None:
+        from restorekit.deblur.masked import masked_solve
+
+        restored = masked_solve(x, mask, transfer, balance * penalty, x0=restored, iters=MASKED_ITERATIONS)
+    return restored.astype(np.float32)
 
 
 def tuned_wiener(image: np.ndarray, kernel: np.ndarray, clean: np.ndarray, *,

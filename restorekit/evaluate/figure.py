@@ -77,7 +77,8 @@ def comparison_figure(records: Sequence[Record], path: Path | str, *, size: int 
     for row, group in enumerate(groups):
         example = group[0].example
         ys, xs = detail_crop(example.clean, size)
-        panels = [("clean", example.clean)] + [
+        label = f"{group[0].dataset}/{example.name}\n{group[0].noise}"  # what this row shows
+        panels = [(f"clean: {label}", example.clean)] + [
             (f"{r.method}\n{r.example.psnr:.2f} dB", r.example.image) for r in group
         ]
         for col, ax in enumerate(axes[row]):
@@ -88,10 +89,6 @@ def comparison_figure(records: Sequence[Record], path: Path | str, *, size: int 
             crop = image[ys, xs]
             ax.imshow(crop, cmap="gray" if crop.ndim == 2 else None, vmin=0, vmax=255, interpolation="nearest")
             ax.set_title(title, fontsize=9)
-        axes[row][0].text(
-            0.0, -0.04, f"{group[0].dataset} / {example.name} · {group[0].noise}",
-            transform=axes[row][0].transAxes, fontsize=7, va="top", ha="left",
-        )
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")

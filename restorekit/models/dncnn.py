@@ -63,6 +63,14 @@ class DnCNN(nn.Module):
             elif isinstance(m, nn.BatchNorm2d):
                 nn.init.ones_(m.weight)
                 nn.init.zeros_(m.bias)
+        # The last conv predicts the noise: starting it at zero makes the untrained network
+        # the identity (output = input) instead of input minus a large random residual, so
+        # the first steps already improve on the noisy image (a ReZero-style choice; the
+        # paper's He init of this layer takes thousands of steps to recover).
+        last = self.body[-1]
+        nn.init.zeros_(last.weight)
+        if last.bias is not None:
+            nn.init.zeros_(last.bias)
 
     def forward(self, x: torch.Tensor, sigma: torch.Tensor | None = None) -> torch.Tensor:
         # sigma is ignored: DnCNN is trained for one level (S) or blind (B).

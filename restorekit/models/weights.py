@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 
 from torch import nn
 
+from restorekit.atomic import atomic_path
 from restorekit.errors import ModelLoadError
 from restorekit.models.registry import create_model
 
@@ -62,8 +62,10 @@ def save_weights(path: str | os.PathLike, model: nn.Module, meta: dict | None = 
     # clone: contiguous CPU copies that share no storage (safetensors refuses shared tensors)
     tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in model.state_dict().items()}
     path.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata={_META_KEY: text}))
-    _atomic_write(sidecar_path(path), lambda tmp: Path(tmp).write_text(text + "\n"))
+    with atomic_path(path) as tmp:
+        save_file(tensors, str(tmp), metadata={_META_KEY: text})
+    with atomic_path(sidecar_path(path)) as tmp:
+        tmp.write_text(text + "\n")
     return path
 
 
@@ -114,18 +116,6 @@ def load_weights(path: str | os.PathLike) -> nn.Module:
                              f"({_first_line(str(exc).split(':', 1)[-1])})") from None
     model.meta = info
     return model.eval()
-
-
-def _atomic_write(path: Path, write) -> None:
-    """Call ``write(tmp)`` on a temp file beside ``path``, then rename it over ``path``."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _first_line(exc: object) -> str:

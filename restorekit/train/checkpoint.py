@@ -7,27 +7,14 @@ back with ``weights_only=True`` (it holds only tensors and plain Python values).
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import torch
 
+from restorekit.atomic import atomic_path
 from restorekit.errors import RestorekitError
 
 LAST = "last.pt"
-
-
-def atomic_torch_save(obj, path: Path) -> None:
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        torch.save(obj, tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def save_checkpoint(rundir: Path, *, model, optimizer, step: int, best: float, config: dict) -> Path:
@@ -41,7 +28,8 @@ def save_checkpoint(rundir: Path, *, model, optimizer, step: int, best: float, c
         "config": config,
     }
     path = Path(rundir) / LAST
-    atomic_torch_save(state, path)
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
     return path
 
 

@@ -1,0 +1,42 @@
+"""Atomic file writes: write a temporary file beside the target, then rename it over.
+
+A reader (or a resumed training run) sees either the old file or the complete new one,
+never half of one, even if the writer is killed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Iterator
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success it replaces ``path``.
+
+    ``suffix`` (default: ``path``'s own) matters to writers that pick the format from the
+    file name. On any error the temporary file is removed and ``path`` is left untouched.
+
+    >>> with atomic_path("out/result.png") as tmp:   # doctest: +SKIP
+    ...     image.save(tmp)
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix if suffix is None else suffix)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the usual mode
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

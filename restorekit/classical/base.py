@@ -1,0 +1,123 @@
+"""The Restorer protocol shared by classical methods and networks, and the registry of methods.
+
+>>> from restorekit.classical import get_method, list_methods
+>>> list_methods()
+['bilateral', 'bm3d', 'gaussian', 'median', 'nlm', 'tv', 'wavelet']
+>>> tv = get_method("tv")
+>>> import numpy as np
+>>> tv(np.full((16, 16), 0.5, np.float32), 25 / 255).shape
+(16, 16)
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Callable, Protocol, runtime_checkable
+
+import numpy as np
+
+from restorekit.errors import RestorekitError
+
+
+@runtime_checkable
+class Restorer(Protocol):
+    """Anything that restores an image: ``restorer(image, sigma) -> image``.
+
+    ``image`` is float32 in [0, 1], HxW or HxWx3; ``sigma`` is the noise level on the [0, 1]
+    scale (25 / 255), or None for blind use. The output has the input's shape and dtype.
+    """
+
+    name: str
+
+    def __call__(self, image: np.ndarray, sigma: float | None) -> np.ndarray: ...
+
+
+# Modules whose import registers the classical methods (see _import_methods).
+_METHOD_MODULES = ("filters", "wavelet", "tv", "nlm", "block_matching")
+_REGISTRY: dict[str, Callable[[], Restorer]] = {}
+
+
+def register_method(name: str) -> Callable[[Callable[[], Restorer]], Callable[[], Restorer]]:
+    """Decorator: register a factory (usually a class) that builds the method ``name``."""
+
+    def deco(factory: Callable[[], Restorer]) -> Callable[[], Restorer]:
+        if name in _REGISTRY:
+            raise ValueError(f"method {name!r} registered twice")
+        _REGISTRY[name] = factory
+        return factory
+
+    return deco
+
+
+def get_method(name: str) -> Restorer:
+    """A ready-to-call classical method by name (see ``list_methods``)."""
+    _import_methods()
+    if name not in _REGISTRY:
+        raise RestorekitError(f"unknown method {name!r}; known: {', '.join(list_methods())}")
+    return _REGISTRY[name]()
+
+
+def list_methods() -> list[str]:
+    _import_methods()
+    return sorted(_REGISTRY)
+
+
+def _import_methods() -> None:
+    # Importing a method module runs its @register_method decorators; the modules import
+    # scikit-image and bm3d only when a method runs, so this stays cheap.
+    for module in _METHOD_MODULES:
+        importlib.import_module(f"restorekit.classical.{module}")
+
+
+class ClassicalMethod:
+    """Base of the classical methods: checks the input, fills in a blind sigma, keeps shape and dtype.
+
+    Subclasses set ``name`` and implement ``denoise(image, sigma)`` for float HxW or HxWx3
+    images and a known ``sigma`` > 0. The output is not clipped to [0, 1]; the caller decides.
+    """
+
+    name: str = ""
+
+    def __call__(self, image: np.ndarray, sigma: float | None = None) -> np.ndarray:
+        img = _check_image(image, self.name)
+        squeeze = img.ndim == 3 and img.shape[2] == 1  # HxWx1 is gray
+        work = img[..., 0] if squeeze else img
+        if sigma is None:
+            from restorekit.infer.estimate import estimate_sigma
+
+            sigma = estimate_sigma(work)
+        sigma = _check_sigma(sigma)
+        if sigma == 0:
+            return img.copy()
+        out = np.asarray(self.denoise(work, sigma))
+        out = out[..., None] if squeeze else out
+        return out.astype(img.dtype, copy=False)
+
+    def denoise(self, image: np.ndarray, sigma: float) -> np.ndarray:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"<classical method {self.name!r}>"
+
+
+def _check_image(image, name: str) -> np.ndarray:
+    img = np.asarray(image)
+    if not np.issubdtype(img.dtype, np.floating):
+        raise RestorekitError(f"{name}: expected a float image in [0, 1], got {img.dtype} (convert with restorekit.read_image)")
+    if not (img.ndim == 2 or (img.ndim == 3 and img.shape[2] in (1, 3))):
+        raise RestorekitError(f"{name}: expected an HxW or HxWx3 image, got shape {img.shape}")
+    if min(img.shape[:2]) < 2:
+        raise RestorekitError(f"{name}: image {img.shape[0]}x{img.shape[1]} is too small")
+    return img
+
+
+def _check_sigma(sigma) -> float:
+    try:
+        sigma = float(sigma)
+    except (TypeError, ValueError):
+        raise RestorekitError(f"sigma must be a number, got {sigma!r}") from None
+    if not np.isfinite(sigma) or sigma < 0:
+        raise RestorekitError(f"sigma must be finite and >= 0, got {sigma}")
+    if sigma > 1:
+        raise RestorekitError(f"sigma {sigma:g} is above 1: the library takes sigma on the [0, 1] scale ({sigma:g}/255 = {sigma / 255:.4f})")
+    return sigma

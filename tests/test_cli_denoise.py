@@ -1,0 +1,280 @@
+"""``restorekit denoise`` and its runner: kinds of files kept, refusals, failures, tiling, blind mode."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from restorekit.api import denoise
+from restorekit.errors import RestorekitError
+from restorekit.infer import runner
+from restorekit.io import from_float32, read_image, write_image
+from restorekit.models import create_model, load_model
+from restorekit.models.weights import save_weights
+
+
+def _randomise(model, seed=0, std=0.05):
+    """Random weights everywhere: zero-initialised tails would make the model the identity."""
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(torch.randn(p.shape, generator=gen) * std)
+    return model
+
+
+def _save(tmp_path, name, arch, std=0.05, **kwargs):
+    model = _randomise(create_model(arch, **kwargs), std=std)
+    return save_weights(tmp_path / "models" / f"{name}.safetensors", model, {"note": "test"})
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("models")
+    return {
+        "gray": _save(tmp, "gray", "fastunet", channels=1, widths=[8, 16, 32], blocks=1),
+        "color": _save(tmp, "color", "fastunet", channels=3, widths=[8, 16, 32], blocks=1),
+        "dncnn": _save(tmp, "dncnn", "dncnn", std=0.2, channels=1, depth=5, features=8),
+    }
+
+
+def _noisy(shape, seed=0):
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[: shape[0], : shape[1]]
+    clean = 0.5 + 0.3 * np.sin(xx / 5.0) * np.cos(yy / 7.0)
+    if len(shape) == 3:
+        clean = np.stack([clean * (0.8 + 0.1 * c) for c in range(shape[2])], axis=-1)
+    return np.clip(clean + rng.normal(0, 25 / 255, shape), 0, 1).astype(np.float32)
+
+
+def _one_error_line(err: str) -> str:
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert lines and all(line.startswith(("error:", "note:")) for line in lines), err
+    assert "Traceback" not in err
+    return lines[-1]
+
+
+def test_gray_png_matches_the_library(run_cli, tmp_path, models):
+    src = write_image(tmp_path / "in" / "a.png", _noisy((37, 45)))
+    code, out, err = run_cli("denoise", src, "-o", tmp_path / "out", "--model", models["gray"], "--sigma", "25")
+    assert code == 0, err
+    got, info = read_image(tmp_path / "out" / "a.png")
+    assert info.dtype == np.uint8 and info.format == "png" and got.shape == (37, 45)
+    # the CLI is read -> denoise(sigma=25/255) -> write: the same bytes as doing it by hand
+    image, _ = read_image(src)
+    expected = from_float32(denoise(image, load_model(models["gray"]), sigma=25 / 255), np.uint8)
+    assert np.array_equal(from_float32(got, np.uint8), expected)
+    assert not np.array_equal(expected, from_float32(image, np.uint8))  # the model did something
+
+
+def test_16bit_tiff_stays_16bit(run_cli, tmp_path, models):
+    src = write_image(tmp_path / "a.tif", _noisy((33, 40)), dtype=np.uint16)
+    code, _, err = run_cli("denoise", src, "-o", tmp_path / "out", "--model", models["gray"], "--sigma", "10")
+    assert code == 0, err
+    _, info = read_image(tmp_path / "out" / "a.tif")
+    assert info.dtype == np.uint16 and info.format == "tiff"
+    import tifffile
+
+    raw = tifffile.imread(tmp_path / "out" / "a.tif")
+    assert raw.dtype == np.uint16 and raw.shape == (33, 40)
+    assert (raw % 257 != 0).mean() > 0.9  # real 16-bit values, not 8-bit ones widened
+
+
+def test_rgba_keeps_its_alpha_bit_exact(run_cli, tmp_path, models):
+    rgb = from_float32(_noisy((30, 26, 3)), np.uint8)
+    alpha = np.random.default_rng(1).integers(0, 256, (30, 26), dtype=np.uint8)
+    from PIL import Image
+
+    Image.fromarray(np.dstack([rgb, alpha]), "RGBA").save(tmp_path / "a.png")
+    code, _, err = run_cli("denoise", tmp_path / "a.png", "-o", tmp_path / "out", "--model", models["color"])
+    assert code == 0, err
+    back = np.asarray(Image.open(tmp_path / "out" / "a.png"))
+    assert back.shape == (30, 26, 4) and back.dtype == np.uint8
+    assert np.array_equal(back[..., 3], alpha)
+    assert not np.array_equal(back[..., :3], rgb)
+
+
+def test_blind_mode_equals_the_library_blind_mode(run_cli, tmp_path, models):
+    src = write_image(tmp_path / "a.tif", _noisy((40, 48)), dtype=np.float32)
+    code, _, err = run_cli("denoise", src, "-o", tmp_path / "out", "--model", models["gray"], "--sigma", "auto")
+    assert code == 0, err
+    got, info = read_image(tmp_path / "out" / "a.tif")
+    assert info.dtype == np.float32
+    expected = np.clip(denoise(read_image(src)[0], load_model(models["gray"]), sigma=None), 0, 1)
+    np.testing.assert_allclose(got, expected, atol=1e-6)
+
+
+def test_folder_input_with_suffix_keeps_each_format(run_cli, tmp_path, models):
+    write_image(tmp_path / "in" / "a.png", _noisy((20, 24)))
+    write_image(tmp_path / "in" / "b.tif", _noisy((24, 20)), dtype=np.uint16)
+    code, out, err = run_cli("denoise", tmp_path / "in", "-o", tmp_path / "in", "--suffix", "_dn",
+                             "--model", models["gray"])
+    assert code == 0, err
+    assert sorted(p.name for p in (tmp_path / "in").iterdir()) == ["a.png", "a_dn.png", "b.tif", "b_dn.tif"]
+    assert read_image(tmp_path / "in" / "b_dn.tif")[1].dtype == np.uint16
+    assert "denoised 2 images" in out
+
+
+def test_one_input_to_an_output_file(run_cli, tmp_path, models):
+    src = write_image(tmp_path / "a.png", _noisy((20, 24)))
+    code, _, err = run_cli("denoise", src, "-o", tmp_path / "sub" / "clean.png", "--model", models["gray"])
+    assert code == 0, err
+    assert read_image(tmp_path / "sub" / "clean.png")[0].shape == (20, 24)
+    code, _, err = run_cli("denoise", src, tmp_path / "sub" / "clean.png", "-o", tmp_path / "x.png",
+                           "--model", models["gray"], "--overwrite")
+    assert code == 1 and "names a file but 2 images" in _one_error_line(err)
+
+
+def test_refuses_to_overwrite_an_input_or_an_output(run_cli, tmp_path, models):
+    src = write_image(tmp_path / "a.png", _noisy((20, 24)))
+    before = src.read_bytes()
+    code, _, err = run_cli("denoise", src, "-o", tmp_path, "--model", models["gray"])
+    assert code == 1 and "is the input" in _one_error_line(err) and "--overwrite" in err
+    assert src.read_bytes() == before
+    # an existing output blocks the whole run before any file is written
+    write_image(tmp_path / "b.png", _noisy((20, 24), seed=1))
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "b.png").write_bytes(b"keep me")
+    code, _, err = run_cli("denoise", src, tmp_path / "b.png", "-o", tmp_path / "out", "--model", models["gray"])
+    assert code == 1 and "exists" in _one_error_line(err)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["b.png"]
+    assert (tmp_path / "out" / "b.png").read_bytes() == b"keep me"
+
+
+def test_overwrite_replaces_the_input_in_place(run_cli, tmp_path, models):
+    src = write_image(tmp_path / "a.png", _noisy((20, 24)))
+    before = src.read_bytes()
+    code, _, err = run_cli("denoise", src, "-o", src, "--model", models["gray"], "--sigma", "25", "--overwrite")
+    assert code == 0, err
+    assert src.read_bytes() != before
+    assert [p.name for p in tmp_path.iterdir()] == ["a.png"]  # no temp file left behind
+
+
+def test_two_inputs_onto_one_output_are_refused(run_cli, tmp_path, models):
+    write_image(tmp_path / "x" / "a.png", _noisy((20, 24)))
+    write_image(tmp_path / "y" / "a.png", _noisy((20, 24)))
+    code, _, err = run_cli("denoise", tmp_path / "x", tmp_path / "y", "-o", tmp_path / "out", "--model", models["gray"])
+    assert code == 1 and "would both be written" in _one_error_line(err)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_bad_file_is_reported_and_the_others_are_written(run_cli, tmp_path, models):
+    write_image(tmp_path / "in" / "a.png", _noisy((20, 24)))
+    (tmp_path / "in" / "b.png").write_bytes(b"not a png")
+    write_image(tmp_path / "in" / "c.png", _noisy((20, 24, 3)))  # colour image, gray model
+    write_image(tmp_path / "in" / "d.tif", _noisy((24, 20)), dtype=np.uint16)
+    code, out, err = run_cli("denoise", tmp_path / "in", "-o", tmp_path / "out", "--model", models["gray"])
+    assert code == 1
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.png", "d.tif"]
+    lines = err.strip().splitlines()
+    assert len(lines) == 3 and "Traceback" not in err
+    assert lines[0].startswith("error: ") and "b.png" in lines[0] and "cannot read" in lines[0]
+    assert "c.png" in lines[1] and "expects gray" in lines[1]
+    assert lines[2] == "error: 2 of 4 images failed (2 written)"
+
+
+@pytest.mark.parametrize("value", ["abc", "-3", "300", "nan"])
+def test_bad_sigma_is_one_line(run_cli, tmp_path, models, value):
+    src = write_image(tmp_path / "a.png", _noisy((20, 24)))
+    code, _, err = run_cli("denoise", src, "-o", tmp_path / "out", "--model", models["gray"], "--sigma", value)
+    assert code == 1 and "--sigma" in _one_error_line(err)
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("args,message", [
+    (("--model", "no-such-model"), "unknown model 'no-such-model'"),
+    (("--tile", "8"), "--tile must be at least 16"),
+    (("--tile", "32", "--overlap", "20"), "--overlap must be between 0 and half"),
+    (("--device", "cuda:99" if torch.cuda.is_available() else "cuda"), "cuda"),
+])
+def test_bad_options_are_one_line(run_cli, tmp_path, models, args, message):
+    src = write_image(tmp_path / "a.png", _noisy((20, 24)))
+    extra = () if args[0] == "--model" else ("--model", models["gray"])
+    code, _, err = run_cli("denoise", src, "-o", tmp_path / "out", *extra, *args)
+    if args[0] == "--device" and torch.cuda.is_available():
+        pytest.skip("cuda present: the device check is for machines without one")
+    assert code == 1 and message in _one_error_line(err)
+
+
+def test_missing_default_model_is_one_line(run_cli, tmp_path, monkeypatch):
+    from restorekit import api
+
+    monkeypatch.setattr(api, "default_model", lambda channels: "not-shipped.gray")
+    src = write_image(tmp_path / "a.png", _noisy((20, 24)))
+    code, _, err = run_cli("denoise", src, "-o", tmp_path / "out")
+    assert code == 1 and "unknown model 'not-shipped.gray'" in _one_error_line(err)
+    assert len(err.strip().splitlines()) == 1  # fatal once, not once per file
+
+
+def test_sigma_with_an_unconditioned_model_says_it_is_ignored(run_cli, tmp_path, models):
+    src = write_image(tmp_path / "a.png", _noisy((20, 24)))
+    code, _, err = run_cli("denoise", src, "-o", tmp_path / "out", "--model", models["dncnn"], "--sigma", "25")
+    assert code == 0 and "--sigma is ignored" in err
+
+
+# -- tiling -------------------------------------------------------------------------------
+
+
+def test_tiled_equals_untiled_through_the_cli(run_cli, tmp_path, models):
+    # DnCNN depth 5: receptive radius 5 <= overlap // 4, so the blend is exact (tiling.py)
+    src = write_image(tmp_path / "a.tif", _noisy((100, 90)), dtype=np.float32)
+    model = models["dncnn"]
+    assert run_cli("denoise", src, "-o", tmp_path / "whole.tif", "--model", model)[0] == 0
+    tiled_args = ("--tile", "40", "--overlap", "20")
+    assert run_cli("denoise", src, "-o", tmp_path / "tiled.tif", "--model", model, *tiled_args)[0] == 0
+    whole, tiled = read_image(tmp_path / "whole.tif")[0], read_image(tmp_path / "tiled.tif")[0]
+    assert np.abs(tiled - whole).max() < 1e-4
+    assert np.abs(whole - read_image(src)[0]).max() > 1e-2  # not the identity
+
+
+def test_large_images_are_tiled_automatically(monkeypatch, models):
+    net = load_model(models["gray"])
+    image = _noisy((70, 90))
+    calls = []
+    monkeypatch.setattr(runner, "TILE_ABOVE", 64 * 64)
+    monkeypatch.setattr(runner, "DEFAULT_TILE", 32)
+    out = runner.restore(net, image, 25 / 255, progress=lambda d, n: calls.append((d, n)))
+    assert out.shape == image.shape and out.dtype == np.float32
+    assert len(calls) > 1 and calls[-1][0] == calls[-1][1]  # went through several tiles
+    # tiled FastUNet differs from untiled only slightly (its receptive field exceeds the margin)
+    whole = denoise(image, net, sigma=25 / 255)
+    assert np.abs(out - whole).mean() < 0.01
+
+
+def test_small_images_are_not_tiled(models):
+    calls = []
+    image = _noisy((30, 30))
+    out = runner.restore(load_model(models["gray"]), image, 0.1, tile=64, progress=lambda d, n: calls.append((d, n)))
+    assert calls == [(1, 1)] and out.shape == image.shape
+
+
+def test_blind_sigma_on_large_images_uses_a_bounded_sample(monkeypatch):
+    rng = np.random.default_rng(0)
+    image = np.clip(0.5 + rng.normal(0, 20 / 255, (300, 400)), 0, 1).astype(np.float32)
+    seen = []
+    from restorekit.infer import estimate
+
+    real = estimate.estimate_sigma
+    monkeypatch.setattr(estimate, "estimate_sigma", lambda img: seen.append(img.shape) or real(img))
+    monkeypatch.setattr(runner, "ESTIMATE_ABOVE", 100 * 100)
+    monkeypatch.setattr(runner, "ESTIMATE_CROP", 48)
+    sigma = runner.blind_sigma(image)
+    assert seen == [(4 * 48, 4 * 48)]
+    assert abs(sigma * 255 - 20) < 1.0
+
+
+def test_mosaic_takes_crops_from_corner_to_corner():
+    image = np.arange(100 * 80, dtype=np.float32).reshape(100, 80)
+    m = runner._mosaic(image, 10, 3)
+    assert m.shape == (30, 30)
+    assert m[0, 0] == image[0, 0] and m[-1, -1] == image[-1, -1]
+    assert np.array_equal(m[10:20, 10:20], image[45:55, 35:45])
+
+
+def test_an_output_onto_another_input_is_refused_even_with_overwrite(tmp_path):
+    write_image(tmp_path / "a.png", _noisy((20, 24)))
+    write_image(tmp_path / "a_dn.png", _noisy((20, 24)))
+    with pytest.raises(RestorekitError, match="another input"):
+        runner.plan_outputs([tmp_path], tmp_path, suffix="_dn", overwrite=True)
+    jobs = runner.plan_outputs([tmp_path / "a.png"], tmp_path / "out", suffix="_dn")
+    assert jobs == [runner.Job(tmp_path / "a.png", tmp_path / "out" / "a_dn.png")]
