@@ -2,7 +2,7 @@
 
 Methods: plug-and-play HQS with the learned denoiser (``pnp``, the default method), Wiener
 with its default balance, Wiener with the balance tuned per case against the clean image
-(``wiener-oracle``: the best of 25 balances for each image, kernel and noise; no real
+(``wiener-oracle``: the best of 49 balances for each image, kernel and noise; no real
 Wiener can do better) and Richardson-Lucy. Protocol of the papers (DPIR, via KAIR), as
 ``restorekit evaluate`` applies it: the clean image read as 8 bits, circular blur
 (``scipy.ndimage.convolve(..., mode="wrap")``), then per image ``RandomState(0)`` Gaussian

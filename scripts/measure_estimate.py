@@ -2,13 +2,18 @@
 
 Noise follows the paper protocol (per image ``np.random.RandomState(0)``, additive, not
 clipped). Prints a Markdown table of mean absolute error and mean signed error (bias), in
-0-255 units, and the mean seconds per image. The estimator's constants were chosen on training images by comparing a few settings:
+0-255 units, and the mean seconds per image.
+
+The estimator's constants (CONFIDENCE, ROUNDS, BIAS) were chosen on training images by
+comparing a few settings with the overrides, e.g.
 
     .venv/bin/python scripts/measure_estimate.py --data ../shared/data/train/Train400 --every 4 \
-        --data ../shared/data/train/CBSD432 --gray --confidence 0.99 --rounds 6 --bias 0.995
+        --confidence 0.999 --rounds 6 --bias 1.0
 
-and the test table in docs/classical.md comes from:
+The tables in docs/classical.md come from:
 
+    .venv/bin/python scripts/measure_estimate.py --data ../shared/data/train/Train400 \
+        --data ../shared/data/train/CBSD432 --every 4
     .venv/bin/python scripts/measure_estimate.py --data ../shared/data/test/Set12 \
         --data ../shared/data/test/BSD68 --data ../shared/data/test/CBSD68
 """

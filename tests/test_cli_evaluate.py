@@ -120,8 +120,9 @@ def test_paper_protocol_on_set12_matches_a_hand_made_pipeline(run_cli, tmp_path)
     assert records[1]["names"] == [p.stem for p in paths]
     for path, noisy_psnr, method_psnr in zip(paths, records[0]["psnrs"], records[1]["psnrs"]):
         clean8 = np.asarray(Image.open(path).convert("L"))
-        noisy = clean8 / 255.0 + np.random.RandomState(0).normal(0, 25 / 255, clean8.shape)  # np.random.seed(0)
-        restored = get_method("wavelet")(noisy.astype(np.float32), 25 / 255)
+        noisy = np.float32(clean8) / 255  # KAIR's uint2single, then img_L += np.random.normal(...)
+        noisy += np.random.RandomState(0).normal(0, 25 / 255, clean8.shape)  # after np.random.seed(0)
+        restored = get_method("wavelet")(noisy, 25 / 255)
         for image, score in ((noisy, noisy_psnr), (restored, method_psnr)):
             image8 = (np.clip(image, 0, 1) * 255 + 0.5).astype(np.uint8)
             assert score == pytest.approx(peak_signal_noise_ratio(clean8, image8, data_range=255), abs=1e-9)

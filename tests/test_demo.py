@@ -19,19 +19,18 @@ def test_sample_images_ship_with_scikit_image():
 
 
 def test_demo_quick_end_to_end(tmp_path, capsys):
-    assert demo.main(["--out", str(tmp_path), "--quick"]) == 0
+    # BM3D alone takes seconds even on 64x64 crops; `make demo` runs it, the test need not.
+    methods = ["median", "nlm", "tv", "wavelet"]
+    assert demo.main(["--out", str(tmp_path), "--quick", "--methods", ",".join(methods)]) == 0
     out = capsys.readouterr().out
     records = json.loads((tmp_path / "results.json").read_text())
-    from restorekit.classical import list_methods
-
-    methods = set(list_methods())
     for dataset in ("gray", "color"):
         rows = {r["method"]: r for r in records if r["dataset"] == dataset}
-        assert methods <= set(rows), dataset  # every classical method ran
+        assert set(methods) <= set(rows), dataset
         assert all(r["images"] == 2 and r["noise"] == "gaussian:25" for r in rows.values())
         for name in methods:
-            assert rows[name]["psnr"] > rows["noisy"]["psnr"] + 1, (dataset, name)
-    assert "bm3d" in out and "PSNR" in out
+            assert rows[name]["psnr"] > rows["noisy"]["psnr"] + 3, (dataset, name)
+    assert "wavelet" in out and "PSNR" in out
     assert "| method |" in (tmp_path / "results.md").read_text()
     assert (tmp_path / "comparison.png").read_bytes()[:4] == b"\x89PNG"
     assert len(list((tmp_path / "clean").rglob("*.png"))) == len(demo.SAMPLES)

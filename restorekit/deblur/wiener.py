@@ -22,17 +22,17 @@ import numpy as np
 from restorekit.deblur import fourier
 
 REGULARISERS = ("laplacian", "identity")
-# Scale of natural images' Laplacian (0-1 images) in default_balance = (sigma / s)^2, and a
-# floor for noise-free input. Fitted by scripts/deblur_benchmark.py --fit-wiener on 50 Train400
-# images x Levin's 8 kernels at noise 2.55 and 7.65 (median of the per-case best balance);
-# no test image was used.
-LAPLACIAN_STD = 0.08
-MIN_SIGMA = 0.5 / 255
+# Scale of natural images' Laplacian (0-1 images) in default_balance = (sigma / s)^2.
+# Fitted by scripts/deblur_tune.py --limit 40 (Train400 x Levin's 8 kernels x noise 2.55 and
+# 7.65; no test image): the median over cases of sigma / sqrt(best balance) is 0.178 at 2.55
+# and 0.127 at 7.65, 0.133 over both; the best balance grows a little faster than sigma^2.
+LAPLACIAN_STD = 0.133
+MIN_SIGMA = 0.5 / 255  # a floor for noise-free input
 # Conjugate-gradient steps for a masked (padded real) image; measured on a 200x200 crop with
 # Levin's 23x23 kernel 8: 10 steps leave the inner pixels 0.7 dB, 25 steps 0.3 dB from 50.
 MASKED_ITERATIONS = 25
-# The oracle's grid: 25 balances from 1e-5 to 10, log-spaced (a factor of 1.78 between neighbours).
-TUNING_GRID = tuple(float(b) for b in np.logspace(-5, 1, 25))
+# The oracle's grid: 49 balances from 1e-5 to 10, log-spaced (a factor of 1.33 between neighbours).
+TUNING_GRID = tuple(float(b) for b in np.logspace(-5, 1, 49))
 
 
 def default_balance(sigma: float) -> float:

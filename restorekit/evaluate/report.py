@@ -11,11 +11,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any, Sequence
 
+from restorekit.atomic import atomic_path
 from restorekit.errors import RestorekitError
 from restorekit.evaluate.benchmark import NOISY, Record
 
@@ -67,7 +66,7 @@ def _fmt(key: str, value: Any) -> str:
     if key == "seconds":
         return f"{value:.5f}" if value < 0.01 else (f"{value:.3f}" if value < 10 else f"{value:.1f}")
     if key == "megapixels_per_s":
-        return f"{value:.3g}"
+        return f"{value:.0f}" if value >= 100 else f"{value:#.3g}"  # 6.00, 0.0186, 57.8, 123
     return str(value)
 
 
@@ -149,16 +148,9 @@ def write_report(path: Path | str, records: Sequence[Record], fmt: str | None = 
 
 
 def atomic_write(path: Path | str, data: str | bytes) -> Path:
-    """Write a temp file in the same folder, then rename it over ``path``: a reader never
-    sees half a file, and a crash leaves the old one in place."""
+    """Write ``data`` to ``path`` atomically (see restorekit.atomic): a reader never sees
+    half a file, and a crash leaves the old one in place."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data.encode("utf-8") if isinstance(data, str) else data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
     return path

@@ -12,7 +12,8 @@ ideas are combined, because each alone is biased on textured images:
    Noise Level Estimation", ICCV 2015): among the eigenvalues of the patch covariance, the
    ones due to noise alone are those whose mean equals their median; sigma^2 is that mean.
    Liu's own smallest eigenvalue is biased low (the Marchenko-Pastur spread of a sample
-   covariance), by more than 1 grey level at sigma 75; the mean of the noise eigenvalues is not.
+   covariance), by more than 1 grey level at sigma 75; the mean of the noise eigenvalues
+   much less so (0.4% on pure noise).
 
 The constants below were chosen on training images; docs/classical.md ("Noise-level
 estimation") gives the error on Set12, BSD68 and CBSD68 beside scikit-image's wavelet
@@ -33,9 +34,9 @@ import numpy as np
 
 from restorekit.errors import RestorekitError
 
-# CONFIDENCE, ROUNDS and BIAS were chosen on training images (Train400 and CBSD432 as gray,
-# paper-protocol noise at sigma 5-75) among a handful of settings, with
-# scripts/measure_estimate.py --confidence C --rounds R --bias B; see docs/classical.md.
+# CONFIDENCE, ROUNDS and BIAS were chosen on training images (Train400 and CBSD432 converted
+# to gray, paper-protocol noise at sigma 5-75) among a handful of settings, as
+# scripts/measure_estimate.py --confidence C --rounds R --bias B does; see docs/classical.md.
 PATCH = 7  # patch side: 49-dimensional patches, as in Liu et al.
 CONFIDENCE = 0.99  # a noise-only patch is kept with this probability per round
 ROUNDS = 6  # estimate -> select -> estimate ... (settles within 3-5 rounds)
@@ -44,6 +45,8 @@ ROUNDS = 6  # estimate -> select -> estimate ... (settles within 3-5 rounds)
 # that slips through the selection inflates it. Dividing by 0.995 balances the two.
 BIAS = 0.995
 STRIDE_ABOVE = 40_000  # patch positions above which every second row/column is enough
+# Rows: the chroma axes of an orthonormal opponent colour transform (R - G, R + G - 2B).
+_CHROMA = np.array([[1.0, -1.0, 0.0], [1.0, 1.0, -2.0]]) / np.array([[np.sqrt(2)], [np.sqrt(6)]])
 
 
 def estimate_sigma(image: np.ndarray) -> float:
@@ -67,17 +70,15 @@ def estimate_sigma(image: np.ndarray) -> float:
         return _estimate_gray(img)
     if img.ndim != 3:
         raise RestorekitError(f"expected an HxW or HxWxC image, got shape {img.shape}")
+    saturated = ((img == 0) | (img == 1)).any(axis=2)  # [H, W], before any colour transform
     if img.shape[2] == 3:
         chroma = img.astype(np.float64) @ _CHROMA.T  # [H, W, 2]
-        return float(np.mean([_estimate_gray(chroma[..., c]) for c in range(2)]))
-    return float(np.mean([_estimate_gray(img[..., c]) for c in range(img.shape[2])]))
+        return float(np.mean([_estimate_gray(chroma[..., c], saturated) for c in range(2)]))
+    return float(np.mean([_estimate_gray(img[..., c], saturated) for c in range(img.shape[2])]))
 
 
-# Rows: the chroma axes of an orthonormal opponent colour transform (R - G, R + G - 2B).
-_CHROMA = np.array([[1.0, -1.0, 0.0], [1.0, 1.0, -2.0]]) / np.array([[np.sqrt(2)], [np.sqrt(6)]])
-
-
-def _estimate_gray(img: np.ndarray) -> float:
+def _estimate_gray(img: np.ndarray, saturated: np.ndarray | None = None) -> float:
+    """Estimate for one channel [H, W]; ``saturated`` marks clipped pixels (default: == 0 or 1)."""
     p = PATCH
     h, w = img.shape
     if h < p + 2 or w < p + 2:
@@ -89,7 +90,9 @@ def _estimate_gray(img: np.ndarray) -> float:
     gh = (img[:, 2:] - img[:, :-2]) / 2  # [H, W-2]
     gv = (img[2:, :] - img[:-2, :]) / 2  # [H-2, W]
     texture = _box_sum(gh * gh, p, p - 2) + _box_sum(gv * gv, p - 2, p)  # [H-p+1, W-p+1]
-    clipped = _box_sum(((img == 0) | (img == 1)).astype(np.float64), p, p) > 0.5
+    if saturated is None:
+        saturated = (img == 0) | (img == 1)
+    clipped = _box_sum(saturated.astype(np.float64), p, p) > 0.5  # patches holding a clipped pixel
 
     stride = 2 if texture.size > STRIDE_ABOVE else 1
     patches = np.lib.stride_tricks.sliding_window_view(img, (p, p))[::stride, ::stride]
