@@ -27,7 +27,7 @@ def test_accurate_on_real_images(name, sigma):
 
 def test_noise_free_and_constant_images():
     assert estimate_sigma(np.full((40, 50), 0.3)) == 0.0
-    assert estimate_sigma(np.full((40, 50, 3), 0.3)) == 0.0
+    assert estimate_sigma(np.full((40, 50, 3), 0.3)) < 1e-12  # rounding in the colour transform
     # A smooth ramp has no noise either.
     ramp = np.add.outer(np.linspace(0, 0.5, 64), np.linspace(0, 0.4, 64))
     assert estimate_sigma(ramp) * 255 < 0.05

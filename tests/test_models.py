@@ -121,3 +121,23 @@ def test_sizes_that_are_not_multiples_fail_clearly(arch):
     model = create_model(arch, channels=1)
     with pytest.raises(ValueError, match="multiples of"):
         model(torch.rand(1, 1, 37, 31), torch.tensor([0.1]))
+
+
+@pytest.mark.parametrize("arch", ["dncnn", "fastunet"])
+def test_untrained_residual_models_start_as_the_identity(arch):
+    # Zero-initialised noise estimators: training starts from "output = input", not from
+    # input minus a large random residual (see DnCNN._init_weights).
+    model = create_model(arch, channels=1).eval()
+    x = torch.rand(1, 1, 32, 32)
+    with torch.no_grad():
+        out = model(x, torch.tensor([0.1])) if model.conditioned else model(x)
+    torch.testing.assert_close(out, x)
+
+
+def test_dncnn_he_init_is_available_and_bad_init_is_rejected():
+    from restorekit.errors import ModelLoadError
+
+    model = create_model("dncnn", channels=1, depth=5, init="he")
+    assert model.body[-1].weight.abs().sum() > 0
+    with pytest.raises(ModelLoadError):
+        create_model("dncnn", channels=1, init="xavier")

@@ -55,7 +55,7 @@ def test_sidecar_holds_arch_args_and_meta(tmp_path):
     save_weights(tmp_path / "m", model, {"data": "Train400"})  # suffix added
     info = json.loads((tmp_path / "m.json").read_text())
     # every argument is recorded, defaults included, so a later change of default breaks nothing
-    args = {"channels": 1, "depth": 5, "features": 8, "batchnorm": True, "bias": None}
+    args = {"channels": 1, "depth": 5, "features": 8, "batchnorm": True, "bias": None, "init": "dirac"}
     assert info == {"arch": "dncnn", "arch_args": args, "data": "Train400"}
 
 
@@ -169,7 +169,7 @@ def test_foreign_layouts_round_trip(layout):
     state = _as_kair(model) if layout == "kair" else _as_dataparallel(model)
     loaded = from_state_dict(state)
     assert loaded.meta["layout"] == layout
-    assert loaded.arch_args == {"channels": 3, "depth": 6, "features": 8, "batchnorm": bn, "bias": not bn}
+    assert loaded.arch_args == {"channels": 3, "depth": 6, "features": 8, "batchnorm": bn, "bias": not bn, "init": "dirac"}
     x = torch.rand(1, 3, 11, 13, generator=gen)
     with torch.no_grad():
         assert torch.allclose(loaded(x), model(x), atol=1e-6)

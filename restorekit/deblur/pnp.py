@@ -54,12 +54,15 @@ def schedule(sigma: float, iters: int = ITERATIONS, *, start: float = SIGMA_STAR
 
 def pnp_hqs(image: np.ndarray, kernel: np.ndarray, sigma: float, denoiser: Denoiser, *,
             iters: int = ITERATIONS, mask: np.ndarray | None = None, init: np.ndarray | None = None,
-            lam: float = LAMBDA) -> np.ndarray:
+            lam: float = LAMBDA, rotate: bool = True) -> np.ndarray:
     """Deblur ``image`` (HxW or HxWxC, circular blur by ``kernel``, noise ``sigma`` on the 0-1
     scale) by HQS with ``denoiser``; float32, not clipped.
 
     ``mask`` (HxW, 1 observed / 0 unknown) and ``init`` (the starting estimate, default
-    ``image``) are for padded real images; see :mod:`restorekit.deblur.borders`.
+    ``image``) are for padded real images; see :mod:`restorekit.deblur.borders`. ``rotate``
+    hands the denoiser the k-th of the 8 flips/rotations in step k (and turns the result
+    back), as DPIR's ``x8`` option: the denoiser's own artefacts then do not pile up in one
+    orientation over the iterations; it costs nothing.
     """
     y = np.asarray(image, dtype=np.float64)
     shape = y.shape[:2]
@@ -69,10 +72,22 @@ def pnp_hqs(image: np.ndarray, kernel: np.ndarray, sigma: float, denoiser: Denoi
     target = gain * fourier.rfft(y)  # conj(K) Y, the same in every data step
     x = z = y if init is None else np.asarray(init, dtype=np.float64)
     levels, rhos = schedule(sigma, iters, lam=lam)
-    for level, rho in zip(levels, rhos):
+    for step, (level, rho) in enumerate(zip(levels, rhos)):
         if mask is None:  # circular: the closed form
             x = fourier.irfft((target + rho * fourier.rfft(z)) / (power + rho), shape)
         else:  # only the observed pixels carry data: a few CG steps from the last solution
             x = masked_solve(y, mask, transfer, rho, rho_z=rho * z, x0=x, iters=CG_ITERATIONS)
-        z = np.asarray(denoiser(x.astype(np.float32), float(level)), dtype=np.float64)
+        turn = step % 8 if rotate else 0
+        denoised = denoiser(_orient(x.astype(np.float32), turn), float(level))
+        z = _orient(np.asarray(denoised, dtype=np.float64), turn, inverse=True)
     return z.astype(np.float32)
+
+
+def _orient(x: np.ndarray, turn: int, inverse: bool = False) -> np.ndarray:
+    """The ``turn``-th of the 8 dihedral transforms of an HxW(xC) image: ``turn % 4`` quarter
+    turns, then a vertical flip if ``turn >= 4``; ``inverse`` undoes it."""
+    if inverse:
+        x = np.flipud(x) if turn >= 4 else x
+        return np.ascontiguousarray(np.rot90(x, -(turn % 4), axes=(0, 1)))
+    x = np.rot90(x, turn % 4, axes=(0, 1))
+    return np.ascontiguousarray(np.flipud(x) if turn >= 4 else x)
