@@ -65,7 +65,7 @@ def score(method, clean8: list[np.ndarray], noisy: dict[float, list[np.ndarray]]
 
 
 def main() -> None:
-    from restorekit.classical.base import _REGISTRY, _import_methods
+    from restorekit.classical import get_method
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=Path("../shared/data/train/Train400"))
@@ -80,26 +80,31 @@ def main() -> None:
         s: [(c / 255 + np.random.RandomState(0).normal(0, s / 255, c.shape)).astype(np.float32) for c in clean8]
         for s in sigmas
     }
-    _import_methods()
+    methods = args.methods.split(",")
+    unknown = [m for m in methods if m not in GRIDS]
+    if unknown:
+        parser.error(f"no grid for {', '.join(unknown)}; known: {', '.join(GRIDS)}")
 
     rows = []
-    for name in args.methods.split(","):
+    for name in methods:
         grid = GRIDS[name]
+        method_class = type(get_method(name))  # built again below with each grid point
         start = time.perf_counter()
         results = []  # (constants, {sigma: psnr})
         for values in itertools.product(*grid.values()):
             constants = dict(zip(grid, values))
-            results.append((constants, score(_REGISTRY[name](**constants), clean8, noisy)))
+            results.append((constants, score(method_class(**constants), clean8, noisy)))
         best_constants, best = max(results, key=lambda r: np.mean(list(r[1].values())))
         per_sigma_best = {s: max(results, key=lambda r: r[1][s]) for s in sigmas}
-        rows.append((name, best_constants, best, per_sigma_best, time.perf_counter() - start, len(results)))
-        print(f"{name}: {_fmt(best_constants)}  ({len(results)} points, {time.perf_counter() - start:.0f} s)", flush=True)
+        rows.append((name, best_constants, best, per_sigma_best))
+        seconds = time.perf_counter() - start
+        print(f"{name}: {_fmt(best_constants)}  ({len(results)} points, {seconds:.0f} s)", flush=True)
 
     print(f"\n{len(clean8)} images of {args.data.name}, paper-protocol noise; PSNR in dB, mean over images.\n")
     head = " | ".join(f"σ={s:g}" for s in sigmas)
     print(f"| method | chosen constants | {head} | mean | best per σ alone (constants) |")
     print("| --- | --- | " + " | ".join("---:" for _ in sigmas) + " | ---: | --- |")
-    for name, constants, best, per_sigma, _, _ in rows:
+    for name, constants, best, per_sigma in rows:
         cells = " | ".join(f"{best[s]:.2f}" for s in sigmas)
         alone = "; ".join(f"{per_sigma[s][1][s]:.2f} ({_fmt(per_sigma[s][0])})" for s in sigmas)
         print(f"| {name} | {_fmt(constants)} | {cells} | {np.mean(list(best.values())):.2f} | {alone} |")

@@ -83,7 +83,6 @@ def test_bad_input():
         estimate_sigma(bad)
 
 
-@pytest.mark.slow
 def test_bsd68_mean_absolute_error():
     from PIL import Image
 

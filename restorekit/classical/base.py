@@ -103,7 +103,9 @@ class ClassicalMethod:
 def _check_image(image, name: str) -> np.ndarray:
     img = np.asarray(image)
     if not np.issubdtype(img.dtype, np.floating):
-        raise RestorekitError(f"{name}: expected a float image in [0, 1], got {img.dtype} (convert with restorekit.read_image)")
+        raise RestorekitError(
+            f"{name}: expected a float image in [0, 1], got {img.dtype} (convert with restorekit.read_image)"
+        )
     if not (img.ndim == 2 or (img.ndim == 3 and img.shape[2] in (1, 3))):
         raise RestorekitError(f"{name}: expected an HxW or HxWx3 image, got shape {img.shape}")
     if min(img.shape[:2]) < 2:
@@ -119,5 +121,7 @@ def _check_sigma(sigma) -> float:
     if not np.isfinite(sigma) or sigma < 0:
         raise RestorekitError(f"sigma must be finite and >= 0, got {sigma}")
     if sigma > 1:
-        raise RestorekitError(f"sigma {sigma:g} is above 1: the library takes sigma on the [0, 1] scale ({sigma:g}/255 = {sigma / 255:.4f})")
+        raise RestorekitError(
+            f"sigma {sigma:g} is above 1: the library takes sigma on the [0, 1] scale ({sigma:g}/255 = {sigma / 255:.4f})"
+        )
     return sigma

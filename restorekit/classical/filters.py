@@ -72,7 +72,9 @@ class Bilateral(ClassicalMethod):
 
     name = "bilateral"
 
-    def __init__(self, color_per_sigma: float = BILATERAL_COLOR_PER_SIGMA, spatial_at_25: float = BILATERAL_SPATIAL_AT_25):
+    def __init__(
+        self, color_per_sigma: float = BILATERAL_COLOR_PER_SIGMA, spatial_at_25: float = BILATERAL_SPATIAL_AT_25
+    ):
         self.color_per_sigma, self.spatial_at_25 = color_per_sigma, spatial_at_25
 
     def denoise(self, image: np.ndarray, sigma: float) -> np.ndarray:

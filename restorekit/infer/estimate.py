@@ -82,7 +82,9 @@ def _estimate_gray(img: np.ndarray, saturated: np.ndarray | None = None) -> floa
     p = PATCH
     h, w = img.shape
     if h < p + 2 or w < p + 2:
-        raise RestorekitError(f"image {h}x{w} is too small to estimate its noise level (needs {p + 2}x{p + 2}); give sigma")
+        raise RestorekitError(
+            f"image {h}x{w} is too small to estimate its noise level (needs {p + 2}x{p + 2}); give sigma"
+        )
     img = img.astype(np.float64)
     if not np.isfinite(img).all():
         raise RestorekitError("image holds NaN or infinite values; cannot estimate its noise level")

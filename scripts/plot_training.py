@@ -1,0 +1,49 @@
+"""Plot validation PSNR against patches seen for one or more training runs.
+
+    python scripts/plot_training.py runs/fastunet-gray runs/fastunet-color -o docs/training_curve.png
+
+Reads each run's log.csv (written by `restorekit train`) and prints the curve as a table too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+from pathlib import Path
+
+
+def curve(run: Path) -> list[tuple[int, float]]:
+    with (run / "log.csv").open(newline="") as f:
+        return [(int(r["patches"]), float(r["val_psnr"])) for r in csv.DictReader(f) if r["val_psnr"]]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("runs", nargs="+", type=Path)
+    parser.add_argument("-o", "--out", type=Path, required=True)
+    args = parser.parse_args()
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from restorekit.atomic import atomic_path
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for run in args.runs:
+        points = curve(run)
+        print(f"{run.name}: " + ", ".join(f"{p / 1000:.0f}k: {v:.2f}" for p, v in points))
+        ax.plot([p / 1000 for p, _ in points], [v for _, v in points], marker="o", label=run.name)
+    ax.set_xlabel("training patches seen (thousands)")
+    ax.set_ylabel("validation PSNR (dB)")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    with atomic_path(args.out) as tmp:
+        fig.savefig(tmp, dpi=100)
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
