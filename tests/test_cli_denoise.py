@@ -248,29 +248,6 @@ def test_small_images_are_not_tiled(models):
     assert calls == [(1, 1)] and out.shape == image.shape
 
 
-def test_blind_sigma_on_large_images_uses_a_bounded_sample(monkeypatch):
-    rng = np.random.default_rng(0)
-    image = np.clip(0.5 + rng.normal(0, 20 / 255, (300, 400)), 0, 1).astype(np.float32)
-    seen = []
-    from restorekit.infer import estimate
-
-    real = estimate.estimate_sigma
-    monkeypatch.setattr(estimate, "estimate_sigma", lambda img: seen.append(img.shape) or real(img))
-    monkeypatch.setattr(runner, "ESTIMATE_ABOVE", 100 * 100)
-    monkeypatch.setattr(runner, "ESTIMATE_CROP", 48)
-    sigma = runner.blind_sigma(image)
-    assert seen == [(4 * 48, 4 * 48)]
-    assert abs(sigma * 255 - 20) < 1.0
-
-
-def test_mosaic_takes_crops_from_corner_to_corner():
-    image = np.arange(100 * 80, dtype=np.float32).reshape(100, 80)
-    m = runner._mosaic(image, 10, 3)
-    assert m.shape == (30, 30)
-    assert m[0, 0] == image[0, 0] and m[-1, -1] == image[-1, -1]
-    assert np.array_equal(m[10:20, 10:20], image[45:55, 35:45])
-
-
 def test_an_output_onto_another_input_is_refused_even_with_overwrite(tmp_path):
     write_image(tmp_path / "a.png", _noisy((20, 24)))
     write_image(tmp_path / "a_dn.png", _noisy((20, 24)))

@@ -99,3 +99,16 @@ def test_clipped_colour():
     clean[:, :256] = 1.0
     noisy = np.clip(_noisy(clean, 25), 0, 1)
     assert estimate_sigma(noisy) * 255 == pytest.approx(estimate_sigma(noisy[:, 256:]) * 255, abs=0.5)
+
+
+def test_large_images_are_estimated_on_separate_crops(monkeypatch):
+    from restorekit.infer import estimate
+
+    rng = np.random.default_rng(0)
+    image = np.clip(0.5 + rng.normal(0, 20 / 255, (300, 400)), 0, 1).astype(np.float32)
+    monkeypatch.setattr(estimate, "CROPS_ABOVE", 100 * 100)
+    monkeypatch.setattr(estimate, "CROP", 64)
+    crops = estimate._crops(image, 64, 4)
+    assert len(crops) == 16 and all(c.shape == (64, 64) for c in crops)
+    assert crops[0][0, 0] == image[0, 0] and crops[-1][-1, -1] == image[-1, -1]
+    assert abs(estimate.estimate_sigma(image) * 255 - 20) < 1.0

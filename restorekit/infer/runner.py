@@ -38,16 +38,6 @@ Progress = Callable[[int, int], None]
 TILE_ABOVE = 2_000_000
 DEFAULT_TILE = 512
 
-# Blind mode estimates sigma (restorekit.infer.estimate) on the whole image up to
-# ESTIMATE_ABOVE pixels, as restorekit.denoise does. The estimator holds every 7x7 patch
-# (2.8 GB and ~90 s for one 12 MP channel), so larger images are estimated on a mosaic of
-# ESTIMATE_GRID x ESTIMATE_GRID crops of ESTIMATE_CROP pixels spread over the image: 512x512
-# pixels, more than a BSD68 image. Patches that straddle two crops look like texture and
-# are dropped by the estimator's own texture test.
-ESTIMATE_ABOVE = 1_048_576
-ESTIMATE_CROP = 128
-ESTIMATE_GRID = 4
-
 
 @dataclass(frozen=True)
 class Job:
@@ -124,27 +114,6 @@ def choose_tile(height: int, width: int, tile: int | None) -> int | None:
     return DEFAULT_TILE if height * width > TILE_ABOVE else None
 
 
-def blind_sigma(image: np.ndarray) -> float:
-    """The noise level of ``image`` (HxW or HxWxC float) for blind mode, in bounded memory."""
-    from restorekit.infer.estimate import estimate_sigma
-
-    h, w = image.shape[:2]
-    if h * w <= ESTIMATE_ABOVE:
-        return float(estimate_sigma(image))
-    return float(estimate_sigma(_mosaic(image, ESTIMATE_CROP, ESTIMATE_GRID)))
-
-
-def _mosaic(image: np.ndarray, crop: int, grid: int) -> np.ndarray:
-    """``grid x grid`` crops of side ``crop``, evenly spread over ``image``, side by side."""
-    h, w = image.shape[:2]
-    ch, cw = min(crop, h), min(crop, w)
-    rows = np.linspace(0, h - ch, grid).round().astype(int)
-    cols = np.linspace(0, w - cw, grid).round().astype(int)
-    return np.concatenate(
-        [np.concatenate([image[r:r + ch, c:c + cw] for c in cols], axis=1) for r in rows], axis=0
-    )  # [grid*ch, grid*cw(, C)]
-
-
 def restore(net, image: np.ndarray, sigma: float | None = None, *, tile: int | None = None,
             overlap: int | None = None, progress: Progress | None = None) -> np.ndarray:
     """Run a loaded network on one float32 image (HxW or HxWx3 in [0, 1]); same shape out.
@@ -171,7 +140,9 @@ def restore(net, image: np.ndarray, sigma: float | None = None, *, tile: int | N
                               f"got a {kind.get(channels, channels)} image")
     conditioned = bool(getattr(net, "conditioned", False))
     if conditioned and sigma is None:
-        sigma = blind_sigma(image)
+        from restorekit.infer.estimate import estimate_sigma
+
+        sigma = estimate_sigma(image)
     multiple = int(getattr(net, "multiple", 1))
     h, w = image.shape[:2]
     tile = choose_tile(h, w, tile)
