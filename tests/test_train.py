@@ -159,3 +159,12 @@ def test_two_process_ddp_on_gloo(image_dir, tmp_path):
     assert state["step"] == 4
     log = (out / "log.csv").read_text().splitlines()
     assert log[-1].split(",")[1] == str(4 * 2 * 2)  # patches counted over both ranks
+
+
+def test_epochs_cover_the_data_pixels(image_dir, tmp_path, run_cli):
+    # 6 images of 48x40 = 11520 pixels; a step of 4 patches of 24x24 covers 2304: 5 steps an epoch
+    code, _, err = run_cli("train", "--arch", "dncnn", "--arch-args", '{"depth": 3, "features": 4}',
+                           "--data", image_dir, "--epochs", "2", "--batch-size", "4", "--patch-size", "24",
+                           "--out", tmp_path / "e", "--quiet")
+    assert code == 0, err
+    assert torch.load(tmp_path / "e" / "last.pt", weights_only=True)["step"] == 10

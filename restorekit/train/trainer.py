@@ -196,7 +196,9 @@ def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = True) -> T
                               patches_per_s=f"{rate:.1f}", elapsed_s=f"{time.time() - t_start:.1f}")
                     save_checkpoint(rundir, model=model, optimizer=optimizer, step=step, best=best, config=cfg.to_dict())
                 loss_sum, loss_n, t_last = 0.0, 0, time.time()
-            bar.update(step, f"loss {loss.item():.4f}" + (f"  val {val_psnr:.2f} dB  best {best:.2f} dB" if validate else ""))
+            rate = (step - start) * cfg.batch_size * d.world / max(time.time() - t_start, 1e-9)
+            info = f"loss {loss.item():.4f}  {rate:.0f} patches/s"
+            bar.update(step, info + (f"  val {val_psnr:.2f} dB  best {best:.2f} dB" if validate else ""))
     finally:
         bar.close()
     if validate is None and d.main:  # no validation set: the last weights are the best we know

@@ -15,6 +15,7 @@ STEPS=${STEPS:-4000}
 
 [ -d "$OUT/noisy-train400" ] || $RK degrade "$DATA/train/Train400" -o "$OUT/noisy-train400" --noise gaussian:25 --seed 0
 for method in neighbor2neighbor n2v; do
+  grep -q "^$STEPS," "$OUT/$method/log.csv" 2>/dev/null && continue  # finished
   resume=$([ -f "$OUT/$method/last.pt" ] && echo --resume || true)
   $RK train --self-supervised --method "$method" --arch fastunet --data "$OUT/noisy-train400" \
     --steps "$STEPS" --batch-size 16 --patch-size 64 --lr 1e-3 --warmup 200 --seed 0 --quiet \
