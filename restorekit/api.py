@@ -7,14 +7,14 @@
 
 from __future__ import annotations
 
-import math
 import os
 
 import numpy as np
 
+from restorekit.arrays import INTEGER_DTYPES, check_image, check_sigma
 from restorekit.errors import RestorekitError
+from restorekit.io import from_float32, to_float32
 
-_INT_MAX = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}
 
 
 def default_model(channels: int) -> str:
@@ -46,14 +46,14 @@ def denoise(image: np.ndarray, model=None, sigma: float | None = None, *, tile: 
     """
     import torch
 
-    arr = _as_float(image)  # float32 [0, 1], HxW or HxWxC
+    arr = to_float32(check_image(image))  # float32 [0, 1], HxW or HxWxC
     channels = 1 if arr.ndim == 2 else arr.shape[2]
     net = _resolve(model, channels, device)
     if net.in_channels != channels:
         kind = {1: "gray", 3: "colour"}
         raise RestorekitError(f"model expects {kind.get(net.in_channels, net.in_channels)} images, "
                               f"got a {kind.get(channels, channels)} image ({channels} channels)")
-    sigma = _check_sigma(sigma)
+    sigma = check_sigma(sigma)
     if getattr(net, "conditioned", False) and sigma is None:
         from restorekit.infer.estimate import estimate_sigma  # blind mode: estimate the level
 
@@ -66,7 +66,7 @@ def denoise(image: np.ndarray, model=None, sigma: float | None = None, *, tile: 
     s = None if sigma is None else torch.full((1,), sigma, dtype=dtype, device=device)
     y = run(net, x, s, tile=tile)  # [1, C, H, W]
     out = y[0].float().cpu().numpy().transpose(1, 2, 0).reshape(arr.shape)
-    return _back_to(out, image.dtype)
+    return from_float32(out, image.dtype) if image.dtype in INTEGER_DTYPES else out.astype(image.dtype, copy=False)
 
 
 def run(net, x, sigma=None, *, tile: int | None = None, progress=None):
@@ -105,38 +105,3 @@ def _resolve(model, channels: int, device: str):
     if isinstance(model, (str, os.PathLike)):
         return load_model(model, device=device)
     raise RestorekitError(f"model must be a name, a path or an nn.Module, got {type(model).__name__}")
-
-
-def _as_float(image: np.ndarray) -> np.ndarray:
-    if not isinstance(image, np.ndarray):
-        raise RestorekitError(f"image must be a numpy array, got {type(image).__name__}")
-    if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] not in (1, 3)):
-        raise RestorekitError(f"image must be HxW or HxWx1/HxWx3, got shape {image.shape}")
-    if image.shape[0] == 0 or image.shape[1] == 0:
-        raise RestorekitError(f"image is empty (shape {image.shape})")
-    if image.dtype in _INT_MAX:
-        return image.astype(np.float32) / np.float32(_INT_MAX[image.dtype])
-    if np.issubdtype(image.dtype, np.floating):
-        return image.astype(np.float32, copy=False)
-    raise RestorekitError(f"unsupported image dtype {image.dtype} (use float in [0, 1], uint8 or uint16)")
-
-
-def _back_to(out: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    if dtype in _INT_MAX:
-        peak = _INT_MAX[dtype]
-        return (np.clip(out, 0.0, 1.0) * peak + 0.5).astype(dtype)
-    return out.astype(dtype, copy=False)
-
-
-def _check_sigma(sigma: float | None) -> float | None:
-    if sigma is None:
-        return None
-    try:
-        value = float(sigma)
-    except (TypeError, ValueError):
-        raise RestorekitError(f"sigma must be a number in [0, 1] or None, got {sigma!r}") from None
-    if not math.isfinite(value) or value < 0:
-        raise RestorekitError(f"sigma must be a number in [0, 1], got {sigma!r}")
-    if value > 1:
-        raise RestorekitError(f"sigma is on the [0, 1] scale (25/255 for 25 on the 0-255 scale), got {value:g}")
-    return value

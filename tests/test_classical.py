@@ -90,11 +90,11 @@ def test_unknown_method():
 @pytest.mark.parametrize(
     ("image", "sigma", "message"),
     [
-        (np.zeros((16, 16), np.uint8), 0.1, "float image"),
-        (np.zeros((16, 16, 4), np.float32), 0.1, "HxW or HxWx3"),
-        (np.zeros((16,), np.float32), 0.1, "HxW or HxWx3"),
+        (np.zeros((16, 16), np.uint8), 0.1, "unsupported dtype uint8"),
+        (np.zeros((16, 16, 4), np.float32), 0.1, "HxW or HxWx1/HxWx3"),
+        (np.zeros((16,), np.float32), 0.1, "HxW or HxWx1/HxWx3"),
         (np.zeros((16, 16), np.float32), 25, "0, 1] scale"),
-        (np.zeros((16, 16), np.float32), -0.1, ">= 0"),
+        (np.zeros((16, 16), np.float32), -0.1, r"in \[0, 1\]"),
         (np.zeros((16, 16), np.float32), "high", "number"),
     ],
 )

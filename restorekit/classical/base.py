@@ -16,6 +16,7 @@ from typing import Callable, Protocol, runtime_checkable
 
 import numpy as np
 
+from restorekit.arrays import check_image, check_sigma
 from restorekit.errors import RestorekitError
 
 
@@ -79,14 +80,14 @@ class ClassicalMethod:
     name: str = ""
 
     def __call__(self, image: np.ndarray, sigma: float | None = None) -> np.ndarray:
-        img = _check_image(image, self.name)
+        img = check_image(image, self.name, integers=False)
         squeeze = img.ndim == 3 and img.shape[2] == 1  # HxWx1 is gray
         work = img[..., 0] if squeeze else img
         if sigma is None:
             from restorekit.infer.estimate import estimate_sigma
 
             sigma = estimate_sigma(work)
-        sigma = _check_sigma(sigma)
+        sigma = check_sigma(sigma, blind=False)
         if sigma == 0:
             return img.copy()
         out = np.asarray(self.denoise(work, sigma))
@@ -99,29 +100,3 @@ class ClassicalMethod:
     def __repr__(self) -> str:
         return f"<classical method {self.name!r}>"
 
-
-def _check_image(image, name: str) -> np.ndarray:
-    img = np.asarray(image)
-    if not np.issubdtype(img.dtype, np.floating):
-        raise RestorekitError(
-            f"{name}: expected a float image in [0, 1], got {img.dtype} (convert with restorekit.read_image)"
-        )
-    if not (img.ndim == 2 or (img.ndim == 3 and img.shape[2] in (1, 3))):
-        raise RestorekitError(f"{name}: expected an HxW or HxWx3 image, got shape {img.shape}")
-    if min(img.shape[:2]) < 2:
-        raise RestorekitError(f"{name}: image {img.shape[0]}x{img.shape[1]} is too small")
-    return img
-
-
-def _check_sigma(sigma) -> float:
-    try:
-        sigma = float(sigma)
-    except (TypeError, ValueError):
-        raise RestorekitError(f"sigma must be a number, got {sigma!r}") from None
-    if not np.isfinite(sigma) or sigma < 0:
-        raise RestorekitError(f"sigma must be finite and >= 0, got {sigma}")
-    if sigma > 1:
-        raise RestorekitError(
-            f"sigma {sigma:g} is above 1: the library takes sigma on the [0, 1] scale ({sigma:g}/255 = {sigma / 255:.4f})"
-        )
-    return sigma

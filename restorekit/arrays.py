@@ -1,0 +1,48 @@
+"""Checks of the numpy images and noise levels that the library's functions take.
+
+One place for the rules and their one-line messages: images are HxW or HxWx1/HxWx3, float in
+[0, 1] (uint8 and uint16 where a function accepts them); sigma is a number on the [0, 1]
+scale, or None for blind use.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from restorekit.errors import RestorekitError
+
+INTEGER_DTYPES = (np.dtype(np.uint8), np.dtype(np.uint16))
+
+
+def check_image(image, name: str = "image", *, integers: bool = True) -> np.ndarray:
+    """``image`` as a numpy array after checking its shape and dtype (no conversion)."""
+    if not isinstance(image, np.ndarray):
+        raise RestorekitError(f"{name} must be a numpy array, got {type(image).__name__}")
+    if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] not in (1, 3)):
+        raise RestorekitError(f"{name} must be HxW or HxWx1/HxWx3, got shape {image.shape}")
+    if min(image.shape[:2]) < 2:
+        raise RestorekitError(f"{name} is too small ({image.shape[0]}x{image.shape[1]})")
+    ok = np.issubdtype(image.dtype, np.floating) or (integers and image.dtype in INTEGER_DTYPES)
+    if not ok:
+        allowed = "float in [0, 1], uint8 or uint16" if integers else "float in [0, 1] (convert with restorekit.read_image)"
+        raise RestorekitError(f"{name}: unsupported dtype {image.dtype} (use {allowed})")
+    return image
+
+
+def check_sigma(sigma, *, blind: bool = True) -> float | None:
+    """A noise level on the [0, 1] scale; None passes through where blind use is allowed."""
+    if sigma is None and blind:
+        return None
+    try:
+        value = float(sigma)
+    except (TypeError, ValueError):
+        raise RestorekitError(f"sigma must be a number in [0, 1]{' or None' if blind else ''}, got {sigma!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise RestorekitError(f"sigma must be a number in [0, 1], got {sigma!r}")
+    if value > 1:
+        raise RestorekitError(
+            f"sigma is on the [0, 1] scale ({value:g}/255 = {value / 255:.4f} for {value:g} on the 0-255 scale), got {value:g}"
+        )
+    return value
