@@ -5,7 +5,7 @@ Richardson-Lucy, ``ITERS_AT_1`` of ``iterations = ITERS_AT_1 / sigma_255``: each
 over (image, kernel, noise) cases of the value that was best for that case. The constants in
 restorekit/deblur/wiener.py and richardson_lucy.py come from:
 
-    .venv/bin/python scripts/deblur_tune.py --limit 50
+    .venv/bin/python scripts/deblur_tune.py --limit 40
 
 Cases: the first ``--limit`` images of Train400 x Levin's 8 kernels x noise 2.55 and 7.65,
 degraded by the paper protocol (circular blur, per-image RandomState(0) noise).
@@ -26,7 +26,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DATA / "train" / "Train400")
     parser.add_argument("--kernels", type=Path, default=DATA / "kernels" / "levin09.npz")
     parser.add_argument("--noise", default="2.55,7.65", help="noise levels, 0-255 scale")
-    parser.add_argument("--limit", type=int, default=50, help="number of training images")
+    parser.add_argument("--limit", type=int, default=40, help="number of training images")
     parser.add_argument("--max-rl", type=int, default=200, help="RL iterations to try")
     args = parser.parse_args()
 

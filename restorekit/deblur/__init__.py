@@ -12,16 +12,16 @@ as the benchmarks' are (``scipy.ndimage.convolve(..., mode="wrap")``).
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
+from restorekit.arrays import INTEGER_DTYPES, check_image, check_sigma
 from restorekit.errors import RestorekitError
+from restorekit.io import from_float32, to_float32
 
 METHODS = ("pnp", "wiener", "rl")
 BORDERS = ("pad", "circular")
-_INT_MAX = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}
 
 __all__ = ["BORDERS", "METHODS", "deblur", "deblur_method", "DeblurRestorer"]
 
@@ -45,8 +45,8 @@ def deblur(image: np.ndarray, kernel: np.ndarray | str, sigma: float | None = No
         balance: Wiener's regularisation weight (default from sigma); Wiener only.
 
     Returns:
-        An array of the input's shape: float input gives float32 output, not clipped;
-        uint8 / uint16 input gives the same dtype, clipped and rounded.
+        An array of the input's shape: float input gives float output (same dtype), not
+        clipped; uint8 / uint16 input gives the same dtype, clipped and rounded.
     """
     from restorekit.deblur.borders import pad_for_deconvolution
 
@@ -59,7 +59,7 @@ def deblur(image: np.ndarray, kernel: np.ndarray | str, sigma: float | None = No
                               else "wiener takes no iterations (use balance)")
     if balance is not None and (method != "wiener" or not balance > 0):
         raise RestorekitError("balance applies to wiener only and must be positive")
-    arr = _as_float(image)
+    arr = to_float32(check_image(image))  # float32 [0, 1], HxW or HxWxC
     k = _as_kernel(kernel)
     squeeze = arr.ndim == 3 and arr.shape[2] == 1
     x = arr[:, :, 0] if squeeze else arr  # HxW or HxWx3
@@ -85,7 +85,7 @@ def deblur(image: np.ndarray, kernel: np.ndarray | str, sigma: float | None = No
     if padded is not None:
         out = padded.crop(out)
     out = np.ascontiguousarray(out, dtype=np.float32).reshape(arr.shape)
-    return _back_to(out, np.asarray(image).dtype)
+    return from_float32(out, image.dtype) if image.dtype in INTEGER_DTYPES else out.astype(image.dtype, copy=False)
 
 
 def __getattr__(name: str):
@@ -106,36 +106,9 @@ def _as_kernel(kernel: np.ndarray | str) -> np.ndarray:
 
 
 def _noise_level(image: np.ndarray, sigma: float | None) -> float:
+    sigma = check_sigma(sigma)
     if sigma is None:
         from restorekit.infer.estimate import estimate_sigma
 
         return float(estimate_sigma(image))
-    try:
-        value = float(sigma)
-    except (TypeError, ValueError):
-        raise RestorekitError(f"sigma must be a number in [0, 1] or None, got {sigma!r}") from None
-    if not math.isfinite(value) or value < 0:
-        raise RestorekitError(f"sigma must be a number in [0, 1], got {sigma!r}")
-    if value > 1:
-        raise RestorekitError(f"sigma is on the [0, 1] scale (2.55/255 for 2.55 on the 0-255 scale), got {value:g}")
-    return value
-
-
-def _as_float(image: np.ndarray) -> np.ndarray:
-    if not isinstance(image, np.ndarray):
-        raise RestorekitError(f"image must be a numpy array, got {type(image).__name__}")
-    if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] not in (1, 3)):
-        raise RestorekitError(f"image must be HxW or HxWx1/HxWx3, got shape {image.shape}")
-    if image.shape[0] == 0 or image.shape[1] == 0:
-        raise RestorekitError(f"image is empty (shape {image.shape})")
-    if image.dtype in _INT_MAX:
-        return image.astype(np.float32) / np.float32(_INT_MAX[image.dtype])
-    if np.issubdtype(image.dtype, np.floating):
-        return image.astype(np.float32, copy=False)
-    raise RestorekitError(f"unsupported image dtype {image.dtype} (use float in [0, 1], uint8 or uint16)")
-
-
-def _back_to(out: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    if dtype in _INT_MAX:
-        return (np.clip(out, 0.0, 1.0) * _INT_MAX[dtype] + 0.5).astype(dtype)
-    return out
+    return sigma

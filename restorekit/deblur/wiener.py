@@ -24,9 +24,9 @@ from restorekit.deblur import fourier
 REGULARISERS = ("laplacian", "identity")
 # Scale of natural images' Laplacian (0-1 images) in default_balance = (sigma / s)^2.
 # Fitted by scripts/deblur_tune.py --limit 40 (Train400 x Levin's 8 kernels x noise 2.55 and
-# 7.65; no test image): the median over cases of sigma / sqrt(best balance) is 0.178 at 2.55
-# and 0.127 at 7.65, 0.133 over both; the best balance grows a little faster than sigma^2.
-LAPLACIAN_STD = 0.133
+# 7.65; no test image): the median over cases of sigma / sqrt(best balance) is 0.154 at 2.55
+# and 0.127 at 7.65, 0.146 over both; the best balance grows a little faster than sigma^2.
+LAPLACIAN_STD = 0.146
 MIN_SIGMA = 0.5 / 255  # a floor for noise-free input
 # Conjugate-gradient steps for a masked (padded real) image; measured on a 200x200 crop with
 # Levin's 23x23 kernel 8: 10 steps leave the inner pixels 0.7 dB, 25 steps 0.3 dB from 50.
