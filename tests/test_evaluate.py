@@ -204,6 +204,18 @@ def test_resolve_method():
         resolve_method("model:does/not/exist.safetensors")
 
 
+def test_deblurring_methods_are_given_the_specs_kernel(images):
+    # wiener and rl need the kernel that only the spec knows: evaluate hands it over, and
+    # both must then beat the blurred input (a wrong or missing kernel would not).
+    methods = [resolve_method("wiener"), resolve_method("rl:20")]
+    records = evaluate(methods, images, "blur:gaussian-1.6+gaussian:2.55", protocol="paper")
+    by_name = {r.method: r for r in records}
+    assert by_name["wiener"].psnr > by_name[NOISY].psnr + 1
+    assert by_name["rl:20"].psnr > by_name[NOISY].psnr + 1
+    with pytest.raises(RestorekitError, match="needs a blur"):
+        evaluate([resolve_method("wiener")], images, "gaussian:25", protocol="paper")
+
+
 def test_model_from_a_saved_run_is_evaluated_beside_classical(tmp_path, images):
     from restorekit.models import create_model
     from restorekit.models.weights import save_weights

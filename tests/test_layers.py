@@ -20,7 +20,7 @@ ALLOWED = {
     "losses": set(),
     "train": {"data", "models", "losses", "metrics", "degrade", "api", "infer"},
     "api": {"models", "infer", "degrade"},
-    "evaluate": {"api", "models", "classical", "degrade", "metrics", "infer"},
+    "evaluate": {"api", "models", "classical", "deblur", "degrade", "metrics", "infer"},
     "deblur": {"api", "models", "degrade", "infer", "classical"},
     "export": {"models"},
     "atomic": set(),

@@ -14,7 +14,8 @@ _FILE = click.Path(dir_okay=False, path_type=Path)
 
 @app.command("evaluate")
 @click.option("--method", "methods", multiple=True, metavar="M1,M2",
-              help="Classical methods (bm3d, nlm, tv, wavelet, median, gaussian, bilateral) or models "
+              help="Classical methods (bm3d, nlm, tv, wavelet, median, gaussian, bilateral), deblurring "
+                   "methods for blur specs (pnp[:PRIOR], wiener, rl[:ITERATIONS]) or models "
                    "(model:NAME|PATH); comma separated, repeatable.")
 @click.option("--model", "models", multiple=True, metavar="NAME|PATH",
               help="A network: shipped name, .safetensors/.pth file or training run folder; repeatable.")

@@ -21,16 +21,29 @@ def models_command(architectures: bool, as_json: bool):
     if not rows:
         click.echo("no shipped models in this installation")
         return
-    from rich.console import Console
-    from rich.table import Table
+    click.echo(_plain_table(rows))
+    if not architectures:
+        click.echo("PSNR in dB with sigma given / blind, paper protocol (docs/models.md)")
 
-    table = Table(*rows[0].keys())
-    for row in rows:
-        table.add_row(*(str(v) for v in row.values()))
-    Console().print(table)
+
+def _plain_table(rows: list[dict]) -> str:
+    """Rows as aligned plain-text columns (numbers right-aligned), never wrapped or cut."""
+    keys = list(rows[0])
+    cells = [keys] + [[str(row.get(k, "")) for k in keys] for row in rows]
+    widths = [max(len(line[i]) for line in cells) for i in range(len(keys))]
+    numeric = [all(_is_number(r[i]) for r in cells[1:]) for i in range(len(keys))]
+    lines = ["  ".join(c.rjust(w) if num else c.ljust(w) for c, w, num in zip(line, widths, numeric)).rstrip()
+             for line in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _is_number(text: str) -> bool:
+    return bool(text) and all(part.replace(".", "", 1).isdigit() for part in text.split("/"))
 
 
 def _model_rows() -> list[dict]:
+    """One row per shipped model and test set: what it saw, and its PSNR given sigma / blind."""
     from restorekit.models import list_models, resolve_model_path
     from restorekit.models.weights import read_meta
 
@@ -38,18 +51,20 @@ def _model_rows() -> list[dict]:
     for name in list_models():
         meta = read_meta(resolve_model_path(name))
         training = meta.get("training", {})
-        scores = meta.get("psnr", {})  # e.g. {"BSD68": {"15": 31.7, "25": 29.2, "50": 26.2}}
-        rows.append({
-            "name": name,
-            "arch": meta["arch"],
-            "channels": meta["arch_args"].get("channels", 1),
-            "noise": training.get("noise", ""),
-            "data": ", ".join(d.rstrip("/").split("/")[-1] for d in training.get("data", [])),
-            "PSNR (paper protocol)": "; ".join(
-                f"{ds} " + " / ".join(f"{v:.2f}" for v in per_sigma.values()) + f" @ sigma {'/'.join(per_sigma)}"
-                for ds, per_sigma in scores.items()
-            ),
-        })
+        given = meta.get("psnr", {})  # e.g. {"BSD68": {"15": 31.7, "25": 29.2, "50": 26.2}}
+        blind = meta.get("psnr_blind", {})
+        for dataset, per_sigma in given.items() or [("", {})]:
+            row = {
+                "name": name,
+                "ch": meta["arch_args"].get("channels", 1),
+                "trained on": training.get("noise", ""),
+                "data": "+".join(d.rstrip("/").split("/")[-1] for d in training.get("data", [])),
+                "test set": dataset,
+            }
+            for sigma, value in per_sigma.items():  # "given / blind" dB at each sigma
+                other = blind.get(dataset, {}).get(sigma)
+                row[f"σ={sigma}"] = f"{value:.2f}" + (f"/{other:.2f}" if other is not None else "")
+            rows.append(row)
     return rows
 
 

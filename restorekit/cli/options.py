@@ -62,7 +62,7 @@ def noise_option(*, required: bool = True, multiple_specs: bool = True, help: st
         required=required,
         callback=callback,
         help=help
-        or "Degradation, 0-255 units: gaussian:25, poisson:30+gaussian:5, blur:levin3+gaussian:2.55"
+        or "Degradation, 0-255 units: gaussian:25, poisson:30+gaussian:5, blur:motion-15-45+gaussian:2.55, blur:k.npz#levin3+gaussian:2.55"
         + (" (comma-separated for several)." if multiple_specs else "."),
     )
 

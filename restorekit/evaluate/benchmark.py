@@ -128,7 +128,8 @@ def _model_label(source: str) -> str:
 def resolve_method(name: str) -> Any:
     """A method name -> a Restorer.
 
-    ``name`` is a classical method (``bm3d``, ``nlm``, ...), or ``model:NAME|PATH``, or
+    ``name`` is a classical method (``bm3d``, ``nlm``, ...), a deblurring method (``pnp``,
+    ``pnp:PRIOR``, ``wiener``, ``rl:ITERATIONS``; they need a blur in the spec), or ``model:NAME|PATH``, or
     anything ``restorekit.models.load_model`` resolves (a shipped model name, a
     ``.safetensors``/``.pth`` file, a training run folder).
     """
@@ -141,6 +142,10 @@ def resolve_method(name: str) -> Any:
         return _load_model_restorer(name[len("model:"):])
     if name in list_methods():
         return get_method(name)
+    from restorekit.deblur.methods import NAMES as DEBLUR_NAMES, deblur_method
+
+    if name.partition(":")[0].strip() in DEBLUR_NAMES:
+        return deblur_method(name)
     if name == NOISY:
         raise RestorekitError(f"{NOISY!r} is the degraded input, always reported; it is not a method")
     try:
@@ -167,7 +172,7 @@ def _load_model_restorer(source: str) -> ModelRestorer:
 def given_sigma(spec: str) -> float | None:
     """The noise level handed to methods in ``given`` mode: the spec's Gaussian sigma in
     [0, 1] where the spec has one fixed, positive Gaussian level (``gaussian:25``, or the
-    noise after a blur, ``blur:levin3+gaussian:2.55``), else None, i.e. blind: a range has
+    noise after a blur, ``blur:k.npz#levin3+gaussian:2.55``), else None, i.e. blind: a range has
     no single level, and Poisson or salt-and-pepper noise is not described by one.
     """
     from restorekit.degrade import parse_spec
@@ -262,7 +267,15 @@ def evaluate(
 
     from restorekit.degrade import parse_spec
 
-    spec = parse_spec(spec).spec  # canonical text ("gaussian:25.0" -> "gaussian:25") for the records
+    degradation = parse_spec(spec)
+    spec = degradation.spec  # canonical text ("gaussian:25.0" -> "gaussian:25") for the records
+    for name, method in zip(names, methods):
+        if getattr(method, "needs_kernel", False) and degradation.kernel is None:
+            raise RestorekitError(f"{name} deblurs: the noise spec needs a blur, e.g. "
+                                  "blur:motion-15-45+gaussian:2.55")
+    # A deblurring method is told the kernel and the edge handling the spec used.
+    blur_args = ({} if degradation.kernel is None else
+                 dict(kernel=degradation.kernel, circular=degradation.blur_mode == "circular"))
     images = [Path(p) for p in images]
     dataset = dataset or _dataset_name(images)
     noisy_of = make_degrader(spec, protocol, seed)
@@ -281,7 +294,7 @@ def evaluate(
         for name, method in zip(names, methods):
             given = noisy.copy()  # a method that works in place must not change what the next one sees
             start = time.perf_counter()
-            restored = method(given, level)
+            restored = method(given, level, **blur_args) if getattr(method, "needs_kernel", False) else method(given, level)
             seconds = time.perf_counter() - start
             candidates.append((name, seconds, restored))
             if progress is not None:
