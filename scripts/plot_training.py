@@ -24,6 +24,7 @@ def main() -> None:
     args = parser.parse_args()
 
     import matplotlib
+    import matplotlib.ticker
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -35,7 +36,9 @@ def main() -> None:
         points = curve(run)
         print(f"{run.name}: " + ", ".join(f"{p / 1000:.0f}k: {v:.2f}" for p, v in points))
         ax.plot([p / 1000 for p, _ in points], [v for _, v in points], marker="o", label=run.name)
-    ax.set_xlabel("training patches seen (thousands)")
+    ax.set_xscale("log", base=2)  # PSNR grows about linearly in log(patches): the trend to extrapolate
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.set_xlabel("training patches seen (thousands, log scale)")
     ax.set_ylabel("validation PSNR (dB)")
     ax.grid(alpha=0.3)
     ax.legend()
