@@ -19,9 +19,9 @@ __version__ = "0.1.0"
 _API = {
     "read_image": "restorekit.io",
     "write_image": "restorekit.io",
-    "degrade": "restorekit.degrade",
-    "parse_spec": "restorekit.degrade",
-    "load_kernel": "restorekit.degrade",
+    "degrade": "restorekit.degradations",
+    "parse_spec": "restorekit.degradations",
+    "load_kernel": "restorekit.degradations",
     "psnr": "restorekit.metrics",
     "ssim": "restorekit.metrics",
     "estimate_sigma": "restorekit.infer.estimate",
@@ -32,7 +32,7 @@ _API = {
     "load_model": "restorekit.models",
     "denoise": "restorekit.api",
     "default_model": "restorekit.api",
-    "deblur": "restorekit.deblur",
+    "deblur": "restorekit.deblurring",
     "RestorekitError": "restorekit.errors",
 }
 

@@ -59,7 +59,7 @@ def main() -> None:
     with np.load(args.kernels) as npz:
         kernel_names = sorted(npz.files)
 
-    from restorekit.deblur.methods import DeblurRestorer
+    from restorekit.deblurring.methods import DeblurRestorer
     from restorekit.io import list_images
 
     pnp = DeblurRestorer("pnp", model=args.model)
@@ -84,9 +84,9 @@ def main() -> None:
 
 def run_case(dataset, images, kernel_file, kernel_name, level, methods, pnp) -> list[dict]:
     """Every method on every image for one kernel and one noise level."""
-    from restorekit.deblur import deblur
-    from restorekit.deblur.wiener import tuned_wiener
-    from restorekit.degrade import load_kernel, paper_degrade
+    from restorekit.deblurring import deblur
+    from restorekit.deblurring.wiener import tuned_wiener
+    from restorekit.degradations import load_kernel, paper_degrade
     from restorekit.io import read_image
     from restorekit.metrics import psnr, quantize8
 

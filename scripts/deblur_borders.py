@@ -32,8 +32,8 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(1)
-    from restorekit.deblur.methods import DeblurRestorer
-    from restorekit.degrade import load_kernel
+    from restorekit.deblurring.methods import DeblurRestorer
+    from restorekit.degradations import load_kernel
     from restorekit.io import list_images, read_image
     from restorekit.metrics import quantize8
 

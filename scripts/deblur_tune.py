@@ -3,7 +3,7 @@
 Prints, for Wiener, the scale ``s`` of ``default_balance(sigma) = (sigma / s)^2`` and, for
 Richardson-Lucy, ``ITERS_AT_1`` of ``iterations = ITERS_AT_1 / sigma_255``: each the median
 over (image, kernel, noise) cases of the value that was best for that case. The constants in
-restorekit/deblur/wiener.py and richardson_lucy.py come from:
+restorekit/deblurring/wiener.py and richardson_lucy.py come from:
 
     .venv/bin/python scripts/deblur_tune.py --limit 40
 
@@ -33,9 +33,9 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(1)
-    from restorekit.deblur.richardson_lucy import richardson_lucy
-    from restorekit.deblur.wiener import TUNING_GRID, _psnr8, tuned_wiener
-    from restorekit.degrade import load_kernel, paper_degrade
+    from restorekit.deblurring.richardson_lucy import richardson_lucy
+    from restorekit.deblurring.wiener import TUNING_GRID, _psnr8, tuned_wiener
+    from restorekit.degradations import load_kernel, paper_degrade
     from restorekit.io import list_images, read_image
     from restorekit.metrics import quantize8
 

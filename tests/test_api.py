@@ -142,3 +142,15 @@ def test_default_model_names():
     with pytest.raises(RestorekitError):
         default_model(2)
     assert restorekit.denoise is denoise and restorekit.default_model is default_model
+
+
+def test_every_public_name_resolves_to_its_object_every_time():
+    # A lazily exported function must not be shadowed by a submodule of the same name once
+    # that submodule is imported (restorekit.deblur once was, after the first access).
+    import importlib
+
+    for name, module in restorekit._API.items():
+        importlib.import_module(module)
+        first, second = getattr(restorekit, name), getattr(restorekit, name)
+        assert first is second and not isinstance(first, type(restorekit)), name
+    assert callable(restorekit.deblur)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from restorekit.degrade import paper_degrade
+from restorekit.degradations import paper_degrade
 from restorekit.io import ImageInfo, from_float32, read_image, write_image
 
 

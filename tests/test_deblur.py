@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import scipy.ndimage as ndi
 
-from restorekit.deblur import deblur
+from restorekit.deblurring import deblur
 from restorekit.errors import RestorekitError
 from tests.conftest import shared_data
 
@@ -33,7 +33,7 @@ def _blur(x: np.ndarray, kernel: np.ndarray, mode: str = "wrap", sigma: float = 
 
 
 def _motion() -> np.ndarray:
-    from restorekit.degrade import load_kernel
+    from restorekit.degradations import load_kernel
 
     return load_kernel("motion-9-30")
 
@@ -70,7 +70,7 @@ def test_richardson_lucy_matches_scikit_image_inside():
     # agree away from the borders, which a wrong flip of the kernel would break.
     from skimage.restoration import richardson_lucy as skimage_rl
 
-    from restorekit.deblur.richardson_lucy import richardson_lucy
+    from restorekit.deblurring.richardson_lucy import richardson_lucy
 
     rng = np.random.default_rng(1)
     y = 0.1 + 0.8 * rng.random((64, 64))
@@ -83,9 +83,9 @@ def test_richardson_lucy_matches_scikit_image_inside():
 
 
 def test_masked_solve_without_mask_is_the_closed_form():
-    from restorekit.deblur import fourier
-    from restorekit.deblur.masked import masked_solve
-    from restorekit.deblur.wiener import wiener
+    from restorekit.deblurring import fourier
+    from restorekit.deblurring.masked import masked_solve
+    from restorekit.deblurring.wiener import wiener
 
     y = _blur(_scene(40), _motion())
     transfer = fourier.otf(_motion(), y.shape)
@@ -95,7 +95,7 @@ def test_masked_solve_without_mask_is_the_closed_form():
 
 
 def test_pnp_schedule_is_dpirs():
-    from restorekit.deblur.pnp import schedule
+    from restorekit.deblurring.pnp import schedule
 
     levels, rhos = schedule(SIGMA, 8)
     assert levels[0] == pytest.approx(49 / 255) and levels[-1] == pytest.approx(SIGMA)
@@ -128,7 +128,7 @@ def test_kernel_files_and_specs_give_the_same_result(tmp_path):
 
 
 def test_levin_kernels_from_npz_and_mat_agree():
-    from restorekit.degrade import load_kernel
+    from restorekit.degradations import load_kernel
 
     folder = shared_data("kernels")
     for i in (1, 3, 8):
@@ -158,7 +158,7 @@ def test_pnp_with_a_classical_prior_beats_wiener():
 
 
 def test_a_classical_prior_is_found_by_name():
-    from restorekit.deblur.priors import resolve_prior
+    from restorekit.deblurring.priors import resolve_prior
 
     prior = resolve_prior("bm3d", 1)
     assert getattr(prior, "name", None) == "bm3d"
@@ -186,7 +186,7 @@ def test_noise_level_is_estimated_when_not_given():
 def test_border_handling_stops_edge_ringing(method):
     # A crop of a larger blurred scene: the blur at its edges came from outside the frame,
     # so treating it as circular rings from the edges inwards.
-    from restorekit.degrade import load_kernel
+    from restorekit.degradations import load_kernel
 
     kernel = load_kernel("motion-15-30")
     scene = _scene(160)
@@ -204,7 +204,7 @@ def test_border_handling_stops_edge_ringing(method):
 
 
 def test_padding_is_a_multiple_of_8_and_the_mask_marks_the_image():
-    from restorekit.deblur.borders import pad_for_deconvolution
+    from restorekit.deblurring.borders import pad_for_deconvolution
 
     y = _scene(37)[:, :31]
     padded = pad_for_deconvolution(y, np.ones((15, 9)) / 135)
@@ -270,7 +270,7 @@ def test_pnp_refuses_a_denoiser_that_ignores_sigma():
 
 
 def test_methods_by_name_and_in_the_evaluate_loop(tmp_path):
-    from restorekit.deblur.methods import bind_kernel, deblur_method
+    from restorekit.deblurring.methods import bind_kernel, deblur_method
     from restorekit.evaluate.benchmark import evaluate
     from restorekit.io import write_image
 

@@ -9,7 +9,7 @@ import pytest
 import scipy.ndimage as ndi
 import torch
 
-from restorekit.degrade import (
+from restorekit.degradations import (
     Degradation,
     blur,
     degrade,

@@ -48,7 +48,7 @@ def test_dihedral_covers_eight_distinct_transforms():
 
 
 def test_batches_depend_only_on_seed_and_step(image_dir):
-    from restorekit.degrade import parse_spec
+    from restorekit.degradations import parse_spec
 
     images = ImageFolder([image_dir], channels=1)
     spec = parse_spec("gaussian:25")

@@ -41,8 +41,8 @@ def deblur_command(inputs, kernel, out, noise_level, method, model, iters, circu
     """
     from pathlib import Path
 
-    from restorekit.deblur.methods import DeblurRestorer
-    from restorekit.degrade import load_kernel
+    from restorekit.deblurring.methods import DeblurRestorer
+    from restorekit.degradations import load_kernel
     from restorekit.errors import RestorekitError
     from restorekit.io import IMAGE_SUFFIXES, list_images, read_image, write_image
 

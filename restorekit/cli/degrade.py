@@ -39,8 +39,8 @@ def degrade_command(inputs, outdir, noise, seed, protocol, overwrite):
     """
     from pathlib import Path
 
-    from restorekit.degrade import degrade, paper_degrade, parse_spec
-    from restorekit.degrade.paper import check_paper_spec
+    from restorekit.degradations import degrade, paper_degrade, parse_spec
+    from restorekit.degradations.paper import check_paper_spec
     from restorekit.errors import RestorekitError
     from restorekit.io import list_images, read_image, write_image
 

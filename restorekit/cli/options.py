@@ -26,7 +26,7 @@ def _validate_noise(ctx: click.Context, param: click.Parameter, value: str | Non
     # user sees the same one-line "error: ..." and exit 1 as for every other bad input.
     if value is None:
         return None
-    from restorekit.degrade import parse_spec
+    from restorekit.degradations import parse_spec
 
     specs = split_commas(value)
     if not specs:

@@ -142,7 +142,7 @@ def resolve_method(name: str) -> Any:
         return _load_model_restorer(name[len("model:"):])
     if name in list_methods():
         return get_method(name)
-    from restorekit.deblur.methods import NAMES as DEBLUR_NAMES, deblur_method
+    from restorekit.deblurring.methods import NAMES as DEBLUR_NAMES, deblur_method
 
     if name.partition(":")[0].strip() in DEBLUR_NAMES:
         return deblur_method(name)
@@ -175,7 +175,7 @@ def given_sigma(spec: str) -> float | None:
     noise after a blur, ``blur:k.npz#levin3+gaussian:2.55``), else None, i.e. blind: a range has
     no single level, and Poisson or salt-and-pepper noise is not described by one.
     """
-    from restorekit.degrade import parse_spec
+    from restorekit.degradations import parse_spec
 
     levels = parse_spec(spec).noise_range  # (low, high) on the [0, 1] scale, None if not Gaussian
     if levels is None or levels[0] != levels[1] or levels[0] <= 0:
@@ -186,8 +186,8 @@ def given_sigma(spec: str) -> float | None:
 def default_protocol(spec: str) -> str:
     """``paper`` where the published protocol covers the spec (one fixed Gaussian sigma,
     optionally after a circular blur), else ``random``. Raises SpecError for a bad spec."""
-    from restorekit.degrade import parse_spec
-    from restorekit.degrade.paper import check_paper_spec
+    from restorekit.degradations import parse_spec
+    from restorekit.degradations.paper import check_paper_spec
 
     parse_spec(spec)
     try:
@@ -205,8 +205,8 @@ def make_degrader(spec: str, protocol: str, seed: int = 0) -> Callable[[np.ndarr
     """
     if protocol not in PROTOCOLS:
         raise RestorekitError(f"unknown protocol {protocol!r}; choose from {', '.join(PROTOCOLS)}")
-    from restorekit.degrade import degrade, paper_degrade, parse_spec
-    from restorekit.degrade.paper import check_paper_spec
+    from restorekit.degradations import degrade, paper_degrade, parse_spec
+    from restorekit.degradations.paper import check_paper_spec
 
     parse_spec(spec)
     if protocol == "paper":
@@ -265,7 +265,7 @@ def evaluate(
     if len(set(names)) != len(names) or NOISY in names:
         raise RestorekitError(f"method names must be distinct and not {NOISY!r}: {', '.join(names)}")
 
-    from restorekit.degrade import parse_spec
+    from restorekit.degradations import parse_spec
 
     degradation = parse_spec(spec)
     spec = degradation.spec  # canonical text ("gaussian:25.0" -> "gaussian:25") for the records

@@ -47,7 +47,7 @@ class Validator:
     """PSNR on a fixed set of degraded images, under the evaluation protocol (8-bit output)."""
 
     def __init__(self, folder: str, spec: str, channels: int, limit: int | None):
-        from restorekit.degrade import degrade, paper_degrade, parse_spec
+        from restorekit.degradations import degrade, paper_degrade, parse_spec
 
         degradation = parse_spec(spec)
         images = ImageFolder([folder], channels=channels, cache_mb=0)
@@ -147,7 +147,7 @@ def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = True) -> T
     if device.type == "cuda":
         model.to(memory_format=torch.channels_last)
     net = distributed.wrap(model, d, cfg.device)
-    from restorekit.degrade import parse_spec
+    from restorekit.degradations import parse_spec
 
     degradation = parse_spec(cfg.noise)
     objective = get_objective(cfg.loss, cfg.self_supervised)

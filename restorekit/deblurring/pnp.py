@@ -13,9 +13,9 @@ with ``sigma_k`` log-spaced from 49/255 down to the noise level and
 for deblurring). Large ``sigma_k`` first removes the ringing of the early, weakly
 regularised data steps; the last steps denoise at the true level.
 
-With a ``mask`` (:mod:`restorekit.deblur.borders`) only the observed pixels of the padded
+With a ``mask`` (:mod:`restorekit.deblurring.borders`) only the observed pixels of the padded
 ``y`` carry data; the data step is then solved by conjugate gradients
-(:mod:`restorekit.deblur.masked`), warm-started from the previous step's solution.
+(:mod:`restorekit.deblurring.masked`), warm-started from the previous step's solution.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from typing import Callable
 
 import numpy as np
 
-from restorekit.deblur import fourier
-from restorekit.deblur.masked import masked_solve
+from restorekit.deblurring import fourier
+from restorekit.deblurring.masked import masked_solve
 
 CG_ITERATIONS = 10  # per data step, warm-started; measured on a 200x200 crop, Levin's kernel 8:
 # the masked solve gains 3 dB inside the image over refilling the unknown pixels once per step
@@ -59,7 +59,7 @@ def pnp_hqs(image: np.ndarray, kernel: np.ndarray, sigma: float, denoiser: Denoi
     scale) by HQS with ``denoiser``; float32, not clipped.
 
     ``mask`` (HxW, 1 observed / 0 unknown) and ``init`` (the starting estimate, default
-    ``image``) are for padded real images; see :mod:`restorekit.deblur.borders`. ``rotate``
+    ``image``) are for padded real images; see :mod:`restorekit.deblurring.borders`. ``rotate``
     hands the denoiser the k-th of the 8 flips/rotations in step k (and turns the result
     back), as DPIR's ``x8`` option: the denoiser's own artefacts then do not pile up in one
     orientation over the iterations; it costs nothing.

@@ -34,7 +34,7 @@ def deblur(image: np.ndarray, kernel: np.ndarray | str, sigma: float | None = No
     Args:
         image: HxW or HxWxC (C = 1 or 3); float in [0, 1], or uint8 / uint16.
         kernel: a 2-D array (normalised to sum 1) or a kernel spec / file for
-            :func:`restorekit.degrade.load_kernel` (``"motion-15-45"``, ``"k.npz#levin3"``).
+            :func:`restorekit.degradations.load_kernel` (``"motion-15-45"``, ``"k.npz#levin3"``).
         sigma: the noise level on the [0, 1] scale; None estimates it from the image.
         method: ``pnp`` (HQS with a denoiser prior), ``wiener`` or ``rl`` (Richardson-Lucy).
         model: pnp's prior: a model name or path, a loaded conditioned network, a classical
@@ -48,7 +48,7 @@ def deblur(image: np.ndarray, kernel: np.ndarray | str, sigma: float | None = No
         An array of the input's shape: float input gives float output (same dtype), not
         clipped; uint8 / uint16 input gives the same dtype, clipped and rounded.
     """
-    from restorekit.deblur.borders import pad_for_deconvolution
+    from restorekit.deblurring.borders import pad_for_deconvolution
 
     if method not in METHODS:
         raise RestorekitError(f"unknown deblurring method {method!r} (expected {', '.join(METHODS)})")
@@ -69,16 +69,16 @@ def deblur(image: np.ndarray, kernel: np.ndarray | str, sigma: float | None = No
     y = x if padded is None else padded.image
     mask = None if padded is None else padded.mask
     if method == "wiener":
-        from restorekit.deblur.wiener import wiener
+        from restorekit.deblurring.wiener import wiener
 
         out = wiener(y, k, sigma, balance=balance, mask=mask)
     elif method == "rl":
-        from restorekit.deblur.richardson_lucy import default_iterations, richardson_lucy
+        from restorekit.deblurring.richardson_lucy import default_iterations, richardson_lucy
 
         out = richardson_lucy(y, k, iters or default_iterations(sigma), mask=mask)
     else:
-        from restorekit.deblur.pnp import ITERATIONS, pnp_hqs
-        from restorekit.deblur.priors import resolve_prior
+        from restorekit.deblurring.pnp import ITERATIONS, pnp_hqs
+        from restorekit.deblurring.priors import resolve_prior
 
         prior = resolve_prior(model, 1 if x.ndim == 2 else x.shape[2])
         out = pnp_hqs(y, k, sigma, prior, iters=iters or ITERATIONS, mask=mask)
@@ -91,14 +91,14 @@ def deblur(image: np.ndarray, kernel: np.ndarray | str, sigma: float | None = No
 def __getattr__(name: str):
     # The evaluate adapters live in .methods; load them on first use only.
     if name in ("deblur_method", "DeblurRestorer"):
-        from restorekit.deblur import methods
+        from restorekit.deblurring import methods
 
         return getattr(methods, name)
-    raise AttributeError(f"module 'restorekit.deblur' has no attribute {name!r}")
+    raise AttributeError(f"module 'restorekit.deblurring' has no attribute {name!r}")
 
 
 def _as_kernel(kernel: np.ndarray | str) -> np.ndarray:
-    from restorekit.degrade.kernels import load_kernel, normalize
+    from restorekit.degradations.kernels import load_kernel, normalize
 
     if isinstance(kernel, str):
         return load_kernel(kernel)

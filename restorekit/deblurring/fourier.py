@@ -2,9 +2,9 @@
 
 Every deconvolution here (Wiener, Richardson-Lucy, the HQS data step) assumes periodic
 (circular) blur, where the blur is a product with the kernel's transfer function (OTF).
-The OTF comes from :func:`restorekit.degrade.kernel_otf`, so that it matches the benchmark
+The OTF comes from :func:`restorekit.degradations.kernel_otf`, so that it matches the benchmark
 blur (``scipy.ndimage.convolve(..., mode="wrap")``) pixel for pixel, also for even kernels.
-Images that are not circular are made so by :mod:`restorekit.deblur.borders` first.
+Images that are not circular are made so by :mod:`restorekit.deblurring.borders` first.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ def otf(kernel: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """The kernel's transfer function for an ``(H, W)`` image: complex128 ``[H, W//2 + 1]``."""
     import torch
 
-    from restorekit.degrade import kernel_otf
+    from restorekit.degradations import kernel_otf
 
     k = torch.from_numpy(np.asarray(kernel, dtype=np.float64))
     return kernel_otf(k, tuple(shape)).numpy()

@@ -9,7 +9,7 @@ per image (blind training: ``gaussian:0-55``).
 ``poisson:P``          y = Poisson(P x) / P; ``poisson:30+gaussian:5`` is Poisson-Gaussian
 ``saltpepper:A``       a fraction A of samples set to 0 or 1 (half each)
 ``speckle:S``          y = x + x n, n ~ N(0, S^2)
-``blur:K[@MODE]``      convolve with kernel K (see :mod:`restorekit.degrade.kernels`);
+``blur:K[@MODE]``      convolve with kernel K (see :mod:`restorekit.degradations.kernels`);
                        MODE circular (default: the benchmarks' periodic blur), reflect or
                        replicate (for real photos)
 ``none``               the identity
@@ -32,9 +32,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from restorekit.degrade import noise as _noise
-from restorekit.degrade.blur import MODES, blur
-from restorekit.degrade.kernels import KERNEL_HELP, load_kernel
+from restorekit.degradations import noise as _noise
+from restorekit.degradations.blur import MODES, blur
+from restorekit.degradations.kernels import KERNEL_HELP, load_kernel
 from restorekit.errors import SpecError
 
 NOISE_KINDS = ("gaussian", "poisson", "saltpepper", "speckle")

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from restorekit.deblur import fourier
+from restorekit.deblurring import fourier
 
 MULTIPLE = 8  # padded sizes are multiples of this (the shipped U-Nets' requirement) ...
 MIN_EXTENSION = 16  # ... and extend the image by at least this many pixels per axis

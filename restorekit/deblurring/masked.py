@@ -4,7 +4,7 @@
     HQS data step:   minimise ||m (y - k * x)||^2 + rho ||x - z||^2      (* circular)
 
 i.e. solve ``(K^T M K + P) x = K^T M y + rho z``, with ``M`` the mask of observed pixels
-(:mod:`restorekit.deblur.borders`) and ``P`` circulant (``balance L^T L``, or ``rho I``
+(:mod:`restorekit.deblurring.borders`) and ``P`` circulant (``balance L^T L``, or ``rho I``
 with the ``rho z`` term). Without the mask this is one division in the Fourier domain; with
 it no FFT diagonalises the system, so we run conjugate gradients preconditioned by exactly
 that division, ``(|K|^2 + P)^-1``, which is exact everywhere but near the mask's edge.
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from restorekit.deblur import fourier
+from restorekit.deblurring import fourier
 
 ITERATIONS = 25
 TOLERANCE = 1e-5  # relative residual at which CG stops

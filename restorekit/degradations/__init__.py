@@ -13,12 +13,12 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from restorekit.degrade.blur import MODES as BLUR_MODES
-from restorekit.degrade.blur import blur, kernel_otf
-from restorekit.degrade.kernels import load_kernel
-from restorekit.degrade.noise import gaussian, poisson, poisson_gaussian, salt_pepper, speckle
-from restorekit.degrade.paper import paper_degrade
-from restorekit.degrade.spec import Degradation, Degraded, parse_spec
+from restorekit.degradations.blur import MODES as BLUR_MODES
+from restorekit.degradations.blur import blur, kernel_otf
+from restorekit.degradations.kernels import load_kernel
+from restorekit.degradations.noise import gaussian, poisson, poisson_gaussian, salt_pepper, speckle
+from restorekit.degradations.paper import paper_degrade
+from restorekit.degradations.spec import Degradation, Degraded, parse_spec
 
 __all__ = [
     "BLUR_MODES",

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from restorekit.deblur import fourier
+from restorekit.deblurring import fourier
 
 # Iterations for noise level sigma (0-255 scale): ITERS_AT_1 / sigma, clamped to
 # [MIN_ITERS, MAX_ITERS]: more noise, earlier stop. Fitted by scripts/deblur_tune.py --limit 40

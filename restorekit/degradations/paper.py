@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from restorekit.degrade.spec import Degradation, parse_spec
+from restorekit.degradations.spec import Degradation, parse_spec
 from restorekit.errors import SpecError
 
 

@@ -6,7 +6,7 @@ with ``R`` the discrete Laplacian (the default regulariser of scikit-image's
 ``restoration.wiener``, which penalises rough images rather than bright ones and so rings
 less than the identity) or the identity. Our own division rather than scikit-image's
 because its PSF placement (``uft.ir2tf``) does not match the benchmark blur's convention for
-even-sized kernels; :mod:`restorekit.deblur.fourier` does.
+even-sized kernels; :mod:`restorekit.deblurring.fourier` does.
 
 ``balance`` trades noise for sharpness. Under a Gaussian prior on the image's Laplacian,
 the MAP balance is ``sigma^2 / s^2`` with ``s^2`` the variance of the Laplacian of natural
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from restorekit.deblur import fourier
+from restorekit.deblurring import fourier
 
 REGULARISERS = ("laplacian", "identity")
 # Scale of natural images' Laplacian (0-1 images) in default_balance = (sigma / s)^2.
@@ -45,9 +45,9 @@ def wiener(image: np.ndarray, kernel: np.ndarray, sigma: float, *, balance: floa
     """Deconvolve ``image`` (HxW or HxWxC, circular blur by ``kernel``); float32, not clipped.
 
     ``sigma`` (0-1 scale) sets the balance through :func:`default_balance` unless ``balance``
-    is given. With ``mask`` (a padded real image, :mod:`restorekit.deblur.borders`) only the
+    is given. With ``mask`` (a padded real image, :mod:`restorekit.deblurring.borders`) only the
     observed pixels count: the same least-squares problem, solved by conjugate gradients
-    (:mod:`restorekit.deblur.masked`) from the unmasked solution.
+    (:mod:`restorekit.deblurring.masked`) from the unmasked solution.
     """
     x = np.asarray(image, dtype=np.float64)
     transfer = fourier.otf(kernel, x.shape[:2])  # [H, W//2+1]
@@ -55,7 +55,7 @@ def wiener(image: np.ndarray, kernel: np.ndarray, sigma: float, *, balance: floa
     balance = default_balance(sigma) if balance is None else float(balance)
     restored = _solve(x, transfer, penalty, balance)
     if mask is not None:
-        from restorekit.deblur.masked import masked_solve
+        from restorekit.deblurring.masked import masked_solve
 
         restored = masked_solve(x, mask, transfer, balance * penalty, x0=restored, iters=MASKED_ITERATIONS)
     return restored.astype(np.float32)

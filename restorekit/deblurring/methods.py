@@ -31,7 +31,7 @@ class DeblurRestorer:
 
     def __init__(self, method: str, name: str | None = None, *, model: Any = None, iters: int | None = None,
                  balance: float | None = None):
-        from restorekit.deblur import METHODS
+        from restorekit.deblurring import METHODS
 
         if method not in METHODS:
             raise RestorekitError(f"unknown deblurring method {method!r} (expected {', '.join(METHODS)})")
@@ -44,7 +44,7 @@ class DeblurRestorer:
 
     def __call__(self, image: np.ndarray, sigma: float | None, *, kernel: np.ndarray | str | None = None,
                  circular: bool = True) -> np.ndarray:
-        from restorekit.deblur import deblur
+        from restorekit.deblurring import deblur
 
         if kernel is None:
             raise RestorekitError(f"{self.name} deblurs: the degradation needs a blur, e.g. "
@@ -55,7 +55,7 @@ class DeblurRestorer:
 
     def prior(self, channels: int) -> Any:
         """pnp's denoiser for ``channels``-channel images, loaded on first use."""
-        from restorekit.deblur.priors import resolve_prior
+        from restorekit.deblurring.priors import resolve_prior
 
         key = channels if self.model is None else 0  # a named prior is the same for any image
         if key not in self._priors:
