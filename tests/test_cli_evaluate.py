@@ -74,6 +74,16 @@ def test_non_gaussian_noise_defaults_to_random_protocol(run_cli, folders, tmp_pa
     assert records[1]["protocol"] == "random" and records[1]["psnr"] > records[0]["psnr"] + 5
 
 
+def test_deblurring_methods_on_a_blur_spec(run_cli, folders, tmp_path):
+    set_a, _ = folders
+    code, stdout, stderr = run_cli("evaluate", "--method", "wiener,rl:10,median", "--data", set_a,
+                                   "--noise", "blur:gaussian-1.6+gaussian:2.55", "--json", tmp_path / "r.json")
+    assert code == 0, stderr
+    psnr = {r["method"]: r["psnr"] for r in json.loads((tmp_path / "r.json").read_text())}
+    assert psnr["wiener"] > psnr["noisy"] + 1 and psnr["rl:10"] > psnr["noisy"] + 1
+    assert psnr["wiener"] > psnr["median"]  # deconvolving beats denoising a blurred image
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
@@ -85,6 +95,7 @@ def test_non_gaussian_noise_defaults_to_random_protocol(run_cli, folders, tmp_pa
         (("--method", "median", "--data", "{data}", "--noise", "poisson:30", "--protocol", "paper"), "paper protocol"),
         (("--data", "{data}", "--noise", "gaussian:25"), "--method"),
         (("--method", "median,median", "--data", "{data}", "--noise", "gaussian:25"), "twice"),
+        (("--method", "wiener", "--data", "{data}", "--noise", "gaussian:25"), "needs a blur"),
     ],
 )
 def test_error_paths_give_one_line_and_exit_1(run_cli, folders, tmp_path, args, message):
