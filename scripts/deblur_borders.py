@@ -6,7 +6,7 @@ blurring a whole Set12 512x512 image (scipy ``reflect``), then cutting out its c
 if the image wrapped around) and ``border="pad"`` (the default; docs/deblurring.md).
 Prints a Markdown table of the PSNR in the 20-pixel band along the edges and inside it.
 
-    .venv/bin/python scripts/deblur_borders.py --model runs/fastunet-gray
+    .venv/bin/python scripts/deblur_borders.py
 """
 
 from __future__ import annotations
