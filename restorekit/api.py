@@ -55,9 +55,7 @@ def denoise(image: np.ndarray, model=None, sigma: float | None = None, *, tile: 
                               f"got a {kind.get(channels, channels)} image ({channels} channels)")
     sigma = check_sigma(sigma)
     if getattr(net, "conditioned", False) and sigma is None:
-        from restorekit.infer.estimate import estimate_sigma  # blind mode: estimate the level
-
-        sigma = float(estimate_sigma(arr))
+        sigma = blind_level(net, arr)
 
     param = next(net.parameters(), None)
     dtype = param.dtype if param is not None else torch.float32
@@ -67,6 +65,18 @@ def denoise(image: np.ndarray, model=None, sigma: float | None = None, *, tile: 
     y = run(net, x, s, tile=tile)  # [1, C, H, W]
     out = y[0].float().cpu().numpy().transpose(1, 2, 0).reshape(arr.shape)
     return from_float32(out, image.dtype) if image.dtype in INTEGER_DTYPES else out.astype(image.dtype, copy=False)
+
+
+def blind_level(net, image: np.ndarray) -> float:
+    """The level a conditioned model is told when the user gives none: the one its training
+    measured for a non-Gaussian noise (``blind_sigma`` in its metadata), else the blind
+    estimate of the image's Gaussian noise level."""
+    stored = (getattr(net, "meta", None) or {}).get("blind_sigma")
+    if stored is not None:
+        return float(stored)
+    from restorekit.infer.estimate import estimate_sigma
+
+    return float(estimate_sigma(image))
 
 
 def run(net, x, sigma=None, *, tile: int | None = None, progress=None):

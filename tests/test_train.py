@@ -168,3 +168,21 @@ def test_epochs_cover_the_data_pixels(image_dir, tmp_path, run_cli):
                            "--out", tmp_path / "e", "--quiet")
     assert code == 0, err
     assert torch.load(tmp_path / "e" / "last.pt", weights_only=True)["step"] == 10
+
+
+def test_non_gaussian_noise_stores_the_level_for_blind_use(image_dir, tmp_path):
+    # Trained on salt-and-pepper, the model is told the noise's RMS, which the Gaussian
+    # estimator cannot read from an image: blind use must take the level the run measured.
+    from restorekit.api import denoise
+    from restorekit.models import load_model
+    from restorekit.train.trainer import train
+
+    train(_cfg(image_dir, tmp_path / "sp", noise="saltpepper:0.1", steps=2, val=None), progress=False)
+    model = load_model(tmp_path / "sp")
+    level = model.meta["blind_sigma"]
+    assert 0.1 < level < 0.3  # 10% impulses of 0 or 1 on mid-grey content: RMS ~ 0.17
+    noisy = np.random.default_rng(0).random((40, 36)).astype(np.float32)
+    assert np.array_equal(denoise(noisy, model), denoise(noisy, model, sigma=level))
+
+    train(_cfg(image_dir, tmp_path / "g", steps=2, val=None), progress=False)
+    assert "blind_sigma" not in load_model(tmp_path / "g").meta  # Gaussian: the estimator measures it
