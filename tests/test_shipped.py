@@ -15,8 +15,11 @@ from restorekit.models.weights import read_meta
 SHIPPED = list_models()
 
 
-def test_the_default_gray_model_ships():
-    assert default_model(1) in SHIPPED
+@pytest.mark.parametrize("channels", [1, 3])
+def test_the_default_models_ship(channels):
+    name = default_model(channels)
+    assert name in SHIPPED
+    assert load_model(name).in_channels == channels
 
 
 @pytest.mark.parametrize("name", SHIPPED)
