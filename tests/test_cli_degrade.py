@@ -67,6 +67,21 @@ def test_refuses_to_overwrite(run_cli, inputs, tmp_path):
     assert code == 0 and (out / "a.png").read_bytes() != before
 
 
+def test_never_writes_over_its_inputs_unasked(run_cli, inputs):
+    before = {p.name: p.read_bytes() for p in inputs.iterdir()}
+    code, _, stderr = run_cli("degrade", inputs, "-o", inputs, "--noise", "gaussian:25")
+    assert code == 1 and "is the input" in stderr
+    assert {p.name: p.read_bytes() for p in inputs.iterdir()} == before  # nothing written, not even a.png
+
+
+def test_a_single_input_may_go_to_a_file_name(run_cli, inputs, tmp_path):
+    code, _, stderr = run_cli("degrade", inputs / "a.png", "-o", tmp_path / "noisy.png", "--noise", "gaussian:25")
+    assert code == 0, stderr
+    assert read_image(tmp_path / "noisy.png")[0].shape == read_image(inputs / "a.png")[0].shape
+    code, _, stderr = run_cli("degrade", inputs, "-o", tmp_path / "many.png", "--noise", "gaussian:25")
+    assert code == 1 and "names a file" in stderr
+
+
 def _one_error_line(stderr: str) -> None:
     lines = stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error:"), stderr

@@ -8,6 +8,7 @@ import torch
 
 from restorekit.api import denoise
 from restorekit.errors import RestorekitError
+from restorekit import outputs
 from restorekit.infer import runner
 from restorekit.io import from_float32, read_image, write_image
 from restorekit.models import create_model, load_model
@@ -252,6 +253,6 @@ def test_an_output_onto_another_input_is_refused_even_with_overwrite(tmp_path):
     write_image(tmp_path / "a.png", _noisy((20, 24)))
     write_image(tmp_path / "a_dn.png", _noisy((20, 24)))
     with pytest.raises(RestorekitError, match="another input"):
-        runner.plan_outputs([tmp_path], tmp_path, suffix="_dn", overwrite=True)
-    jobs = runner.plan_outputs([tmp_path / "a.png"], tmp_path / "out", suffix="_dn")
-    assert jobs == [runner.Job(tmp_path / "a.png", tmp_path / "out" / "a_dn.png")]
+        outputs.plan_outputs([tmp_path], tmp_path, suffix="_dn", overwrite=True)
+    jobs = outputs.plan_outputs([tmp_path / "a.png"], tmp_path / "out", suffix="_dn")
+    assert jobs == [outputs.Job(tmp_path / "a.png", tmp_path / "out" / "a_dn.png")]

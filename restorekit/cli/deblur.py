@@ -39,12 +39,11 @@ def deblur_command(inputs, kernel, out, noise_level, method, model, iters, circu
     restorekit deblur photos/ --kernel ../shared/data/kernels/levin09.npz#levin3 \\
         --noise-level 2.55 --method wiener -o out/
     """
-    from pathlib import Path
-
     from restorekit.deblurring.methods import DeblurRestorer
     from restorekit.degradations import load_kernel
     from restorekit.errors import RestorekitError
-    from restorekit.io import IMAGE_SUFFIXES, list_images, read_image, write_image
+    from restorekit.io import read_image, write_image
+    from restorekit.outputs import plan_outputs
 
     # Check every input before the first (slow) restoration and before writing anything.
     if model is not None and method != "pnp":
@@ -52,23 +51,11 @@ def deblur_command(inputs, kernel, out, noise_level, method, model, iters, circu
     if iters is not None and method == "wiener":
         raise RestorekitError("--iters applies to pnp and rl; wiener is not iterative")
     k = load_kernel(kernel)
-    files = list_images(inputs)
-    out = Path(out)
-    to_file = out.suffix.lower() in IMAGE_SUFFIXES
-    if to_file and len(files) != 1:
-        raise RestorekitError(f"{out} is a file name, but {len(files)} images were given; give a folder")
-    targets = [out] if to_file else [out / f.name for f in files]
-    seen: dict[Path, Path] = {}
-    for source, target in zip(files, targets):
-        if target in seen:
-            raise RestorekitError(f"{seen[target]} and {source} would both be written to {target}")
-        seen[target] = source
-        if target.exists() and not overwrite:
-            raise RestorekitError(f"{target} exists; pass --overwrite to replace it")
+    jobs = plan_outputs(inputs, out, overwrite=overwrite)
 
     restorer = DeblurRestorer(method, model=model, iters=iters)
-    for source, target in zip(files, targets):
-        image, info = read_image(source)
+    for job in jobs:
+        image, info = read_image(job.source)
         if noise_level is None:
             from restorekit.infer.estimate import estimate_sigma
 
@@ -76,8 +63,6 @@ def deblur_command(inputs, kernel, out, noise_level, method, model, iters, circu
         else:
             sigma, note = noise_level / 255, "given"
         restored = restorer(image, sigma, kernel=k, circular=circular)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        write_image(target, restored, info)
-        click.echo(f"{source} -> {target} ({method}, noise {sigma * 255:.2f} {note})")
-    if not to_file:
-        click.echo(f"wrote {len(files)} image{'s' if len(files) != 1 else ''} to {out}")
+        write_image(job.target, restored, info)
+        click.echo(f"{job.source} -> {job.target} ({method}, noise {sigma * 255:.2f} {note})")
+    click.echo(f"wrote {len(jobs)} image{'s' if len(jobs) != 1 else ''} to {out}")

@@ -11,8 +11,8 @@ from restorekit.cli.options import noise_option, seed_option
 @app.command("degrade")
 @click.argument("inputs", nargs=-1, required=True, metavar="IN...")
 @click.option(
-    "-o", "--out", "outdir", required=True, metavar="OUTDIR", type=click.Path(file_okay=False),
-    help="Output folder (created if needed).",
+    "-o", "--out", "out", required=True, metavar="OUT", type=click.Path(),
+    help="Output folder (created if needed), or a file name for a single input.",
 )
 @noise_option(
     multiple_specs=False,
@@ -27,8 +27,8 @@ from restorekit.cli.options import noise_option, seed_option
     help="random: a seed per file from --seed; paper: the published tables' noise (np.random.seed(0) per image).",
 )
 @click.option("--overwrite", is_flag=True, help="Replace outputs that already exist.")
-def degrade_command(inputs, outdir, noise, seed, protocol, overwrite):
-    """Degrade images (files, folders, glob patterns) into OUTDIR, keeping each file's format.
+def degrade_command(inputs, out, noise, seed, protocol, overwrite):
+    """Degrade images (files, folders, glob patterns) into OUT, keeping each file's format.
 
     Each file gets its own seed, derived from --seed and its position, so that two files
     never share a noise pattern and a rerun gives the same images. Outputs keep the input's
@@ -37,37 +37,23 @@ def degrade_command(inputs, outdir, noise, seed, protocol, overwrite):
     \b
     restorekit degrade ../shared/data/test/Set12 -o noisy --noise gaussian:25 --seed 0
     """
-    from pathlib import Path
-
     from restorekit.degradations import degrade, paper_degrade, parse_spec
     from restorekit.degradations.paper import check_paper_spec
-    from restorekit.errors import RestorekitError
-    from restorekit.io import list_images, read_image, write_image
+    from restorekit.io import read_image, write_image
+    from restorekit.outputs import plan_outputs
 
     degradation = check_paper_spec(noise) if protocol == "paper" else parse_spec(noise)
-    files = list_images(inputs)
-    outdir = Path(outdir)
-    targets = [outdir / f.name for f in files]
-
-    # Check every output before writing any, so that a refused run leaves nothing half done.
-    seen: dict[Path, Path] = {}
-    for source, target in zip(files, targets):
-        if target in seen:
-            raise RestorekitError(f"{seen[target]} and {source} would both be written to {target}")
-        seen[target] = source
-        if target.exists() and not overwrite:
-            raise RestorekitError(f"{target} exists; pass --overwrite to replace it")
-
-    for index, (source, target) in enumerate(zip(files, targets)):
-        clean, info = read_image(source)
+    jobs = plan_outputs(inputs, out, overwrite=overwrite)  # refuses before anything is written
+    for index, job in enumerate(jobs):
+        clean, info = read_image(job.source)
         if protocol == "paper":
             degraded, note = paper_degrade(clean, degradation), "paper protocol"
         else:
             file_seed = file_seed_of(seed, index)
             degraded, note = degrade(clean, degradation, seed=file_seed), f"seed {file_seed}"
-        write_image(target, degraded, info)
-        click.echo(f"{source} -> {target} ({degradation.spec}, {note})")
-    click.echo(f"wrote {len(files)} image{'s' if len(files) != 1 else ''} to {outdir}")
+        write_image(job.target, degraded, info)
+        click.echo(f"{job.source} -> {job.target} ({degradation.spec}, {note})")
+    click.echo(f"wrote {len(jobs)} image{'s' if len(jobs) != 1 else ''} to {out}")
 
 
 def file_seed_of(seed: int, index: int) -> int:

@@ -55,7 +55,8 @@ def denoise_command(inputs, out, model, sigma, tile, overlap, device, suffix, ov
     """
     from restorekit.api import default_model
     from restorekit.errors import RestorekitError
-    from restorekit.infer.runner import DEFAULT_TILE, denoise_files, plan_outputs
+    from restorekit.infer.runner import DEFAULT_TILE, denoise_files
+    from restorekit.outputs import plan_outputs
     from restorekit.models import load_model
 
     if tile is not None and tile < 16:

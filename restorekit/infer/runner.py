@@ -1,11 +1,9 @@
 """Denoise image files: read -> network (whole, or in tiles when large) -> write the same kind.
 
 The file-level loop behind ``restorekit denoise``, kept apart from the CLI so that scripts
-and the demo can use it. Three jobs, one function each:
+and the demo can use it. Two jobs, one function each (pairing inputs with outputs is
+:func:`restorekit.outputs.plan_outputs`):
 
-- :func:`plan_outputs`: inputs (files, folders, globs) and ``-o`` -> (source, destination)
-  pairs, with every refusal (an existing file, two inputs onto one output) checked before
-  any work is done;
 - :func:`restore`: one float image through a loaded network, tiled above
   :data:`TILE_ABOVE` pixels so that memory stays bounded, blind when ``sigma`` is None;
 - :func:`denoise_files`: the loop; a bad file is reported through a callback and the rest
@@ -20,15 +18,14 @@ layer sits below ``restorekit.api``, which knows the default models.
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable
 
 import numpy as np
 
 from restorekit.errors import ModelLoadError, RestorekitError
-from restorekit.io import IMAGE_SUFFIXES, list_images, read_image, write_image
+from restorekit.io import read_image, write_image
+from restorekit.outputs import Job
 
 Progress = Callable[[int, int], None]
 
@@ -37,70 +34,6 @@ Progress = Callable[[int, int], None]
 # tiles of DEFAULT_TILE keep any of them to tens of MB, at a few percent of extra compute.
 TILE_ABOVE = 2_000_000
 DEFAULT_TILE = 512
-
-
-@dataclass(frozen=True)
-class Job:
-    """One image to denoise: read ``source``, write ``target``."""
-
-    source: Path
-    target: Path
-
-
-# ---------------------------------------------------------------------------------------
-# planning
-
-
-def plan_outputs(inputs: Iterable[str | os.PathLike], out: str | os.PathLike, *, suffix: str = "",
-                 overwrite: bool = False) -> list[Job]:
-    """Pair each input image with its output path; refuse what would destroy data.
-
-    ``out`` is a folder (``out/<stem><suffix><ext>``, the input's own extension, so the
-    format is kept), or a file path when exactly one image is given and ``out`` has an
-    image suffix. Raises :class:`RestorekitError`, before anything is written, when two
-    inputs would write one file, or an output exists (an input included) and not ``overwrite``.
-    """
-    sources = list_images(inputs)
-    out = Path(out)
-    if _names_a_file(out):
-        if len(sources) != 1:
-            raise RestorekitError(f"-o {out} names a file but {len(sources)} images were given; give a folder")
-        targets = [out]
-    else:
-        if out.exists() and not out.is_dir():
-            raise RestorekitError(f"-o {out} exists and is not a folder")
-        if os.sep in suffix or "/" in suffix:
-            raise RestorekitError(f"--suffix may not contain a path separator, got {suffix!r}")
-        targets = [out / f"{src.stem}{suffix}{src.suffix}" for src in sources]
-
-    inputs_by_path = {src.resolve(): src for src in sources}
-    jobs, seen = [], {}
-    for src, dst in zip(sources, targets):
-        key = dst.resolve()
-        if key in seen:
-            raise RestorekitError(
-                f"{seen[key]} and {src} would both be written to {dst}; use separate runs or --suffix")
-        seen[key] = src
-        other = inputs_by_path.get(key)
-        if other is not None and key != src.resolve():
-            # even with --overwrite: that input would be replaced before it is read
-            raise RestorekitError(f"{src} would be written over {other}, another input; use another -o or --suffix")
-        if dst.exists() and not overwrite:
-            what = "is the input" if _same_file(src, dst) else "exists"
-            raise RestorekitError(f"{dst} {what}; pass --overwrite to replace it")
-        jobs.append(Job(src, dst))
-    return jobs
-
-
-def _names_a_file(out: Path) -> bool:
-    return out.suffix.lower() in IMAGE_SUFFIXES and not out.is_dir()
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return a.resolve() == b.resolve() or (b.exists() and os.path.samefile(a, b))
-    except OSError:
-        return False
 
 
 # ---------------------------------------------------------------------------------------

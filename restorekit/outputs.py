@@ -1,0 +1,79 @@
+"""Pair input images with output paths, refusing anything that would destroy data.
+
+Shared by every command that writes one image per input (``denoise``, ``deblur``,
+``degrade``): all refusals are raised before the first image is written, so a refused run
+leaves nothing half done.
+
+>>> plan_outputs(["noisy/"], "clean/")   # doctest: +SKIP
+[Job(source=PosixPath('noisy/a.png'), target=PosixPath('clean/a.png')), ...]
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+from restorekit.errors import RestorekitError
+from restorekit.io import IMAGE_SUFFIXES, list_images
+
+
+@dataclass(frozen=True)
+class Job:
+    """One image to process: read ``source``, write ``target``."""
+
+    source: Path
+    target: Path
+
+
+def plan_outputs(inputs: Iterable[str | os.PathLike], out: str | os.PathLike, *, suffix: str = "",
+                 overwrite: bool = False) -> list[Job]:
+    """Pair each input image with its output path; refuse what would destroy data.
+
+    ``out`` is a folder (``out/<stem><suffix><ext>``, the input's own extension, so the
+    format is kept), or a file path when exactly one image is given and ``out`` has an
+    image suffix. Raises :class:`RestorekitError`, before anything is written, when two
+    inputs would write one file, or an output exists (an input included) and not ``overwrite``.
+    """
+    sources = list_images(inputs)
+    out = Path(out)
+    if _names_a_file(out):
+        if len(sources) != 1:
+            raise RestorekitError(f"-o {out} names a file but {len(sources)} images were given; give a folder")
+        targets = [out]
+    else:
+        if out.exists() and not out.is_dir():
+            raise RestorekitError(f"-o {out} exists and is not a folder")
+        if os.sep in suffix or "/" in suffix:
+            raise RestorekitError(f"--suffix may not contain a path separator, got {suffix!r}")
+        targets = [out / f"{src.stem}{suffix}{src.suffix}" for src in sources]
+
+    inputs_by_path = {src.resolve(): src for src in sources}
+    jobs, seen = [], {}
+    for src, dst in zip(sources, targets):
+        key = dst.resolve()
+        if key in seen:
+            raise RestorekitError(
+                f"{seen[key]} and {src} would both be written to {dst}; use separate runs or --suffix")
+        seen[key] = src
+        other = inputs_by_path.get(key)
+        if other is not None and key != src.resolve():
+            # even with --overwrite: that input would be replaced before it is read
+            raise RestorekitError(f"{src} would be written over {other}, another input; use another -o or --suffix")
+        if dst.exists() and not overwrite:
+            what = "is the input" if _same_file(src, dst) else "exists"
+            raise RestorekitError(f"{dst} {what}; pass --overwrite to replace it")
+        jobs.append(Job(src, dst))
+    return jobs
+
+
+def _names_a_file(out: Path) -> bool:
+    return out.suffix.lower() in IMAGE_SUFFIXES and not out.is_dir()
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (b.exists() and os.path.samefile(a, b))
+    except OSError:
+        return False
