@@ -12,11 +12,11 @@ over images and kernels. The noise level is given to the methods.
 The issue's acceptance check (pnp beats the oracle Wiener by >= 2 dB in mean PSNR on Set12's
 256x256 images x Levin's kernels at both noise levels) is printed at the end.
 
-    .venv/bin/python scripts/deblur_benchmark.py --model runs/fastunet-gray \\
-        --datasets Set12,BSD68 --limit BSD68=10 --markdown docs/deblurring-table.md
+    .venv/bin/python scripts/deblur_benchmark.py --datasets Set12,BSD68 \\
+        --markdown table.md --json scores.json
 
-``--limit BSD68=10`` keeps the first 10 BSD68 images (pnp takes ~3 s per 481x321 image on
-one core, so the full BSD68 x 8 kernels x 2 levels is about 1.5 hours).
+pnp takes ~3 s per 481x321 image on one core, so the full BSD68 x 8 kernels x 2 levels is
+about 1.5 hours; ``--limit BSD68=20`` keeps the first 20 BSD68 images for a quicker look.
 """
 
 from __future__ import annotations
