@@ -29,6 +29,7 @@ test: install
 
 bench: install
 	$(PY) benchmarks/run.py
+	$(PY) benchmarks/memory.py
 
 clean:
 	rm -rf $(VENV) out build dist *.egg-info
