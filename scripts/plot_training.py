@@ -1,8 +1,10 @@
 """Plot validation PSNR against patches seen for one or more training runs.
 
     python scripts/plot_training.py runs/fastunet-gray runs/fastunet-color -o docs/training_curve.png
+    python scripts/plot_training.py docs/training/fastunet.color.csv -o curve.png
 
-Reads each run's log.csv (written by `restorekit train`) and prints the curve as a table too.
+Reads each run's log.csv (written by `restorekit train`; a run folder or the CSV itself, as
+`scripts/ship_model.py` keeps it under docs/training/) and prints the curve as a table too.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from pathlib import Path
 
 
 def curve(run: Path) -> list[tuple[int, float]]:
-    with (run / "log.csv").open(newline="") as f:
+    with (run if run.suffix == ".csv" else run / "log.csv").open(newline="") as f:
         return [(int(r["patches"]), float(r["val_psnr"])) for r in csv.DictReader(f) if r["val_psnr"]]
 
 
@@ -34,8 +36,9 @@ def main() -> None:
     fig, ax = plt.subplots(figsize=(6, 4))
     for run in args.runs:
         points = curve(run)
-        print(f"{run.name}: " + ", ".join(f"{p / 1000:.0f}k: {v:.2f}" for p, v in points))
-        ax.plot([p / 1000 for p, _ in points], [v for _, v in points], marker="o", label=run.name)
+        label = run.stem if run.suffix == ".csv" else run.name
+        print(f"{label}: " + ", ".join(f"{p / 1000:.0f}k: {v:.2f}" for p, v in points))
+        ax.plot([p / 1000 for p, _ in points], [v for _, v in points], marker="o", label=label)
     ax.set_xscale("log", base=2)  # PSNR grows about linearly in log(patches): the trend to extrapolate
     ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
     ax.set_xlabel("training patches seen (thousands, log scale)")

@@ -6,12 +6,15 @@
 Evaluates the run's best model on --data at sigma 15, 25 and 50 under the paper protocol,
 given sigma and blind (sigma estimated), then writes restorekit/weights/NAME.safetensors and
 NAME.json: the run's training metadata plus {"psnr": {DATASET: {sigma: dB}}, "psnr_blind": ...}.
-The numbers in docs/models.md and `restorekit models` come from here.
+The numbers in docs/models.md and `restorekit models` come from here. The run's log.csv is
+kept as docs/training/NAME.csv, so that its training curve outlives the run directory
+(`scripts/plot_training.py docs/training/NAME.csv`).
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 from pathlib import Path
 
 from restorekit.evaluate import evaluate
@@ -20,7 +23,9 @@ from restorekit.io import list_images
 from restorekit.models import load_model
 from restorekit.models.weights import save_weights
 
-WEIGHTS = Path(__file__).resolve().parents[1] / "restorekit" / "weights"
+ROOT = Path(__file__).resolve().parents[1]
+WEIGHTS = ROOT / "restorekit" / "weights"
+CURVES = ROOT / "docs" / "training"
 
 
 def main() -> None:
@@ -45,6 +50,11 @@ def main() -> None:
     meta.update(scores, protocol="paper (../shared/data/README.md), 8-bit output")
     path = save_weights(WEIGHTS / f"{args.name}.safetensors", model, meta)
     print(f"wrote {path} and {path.with_suffix('.json')}")
+    log = Path(args.run) / "log.csv"
+    if log.is_file():
+        CURVES.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(log, CURVES / f"{args.name}.csv")
+        print(f"wrote {CURVES / f'{args.name}.csv'}")
 
 
 if __name__ == "__main__":
