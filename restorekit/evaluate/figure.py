@@ -70,7 +70,7 @@ def comparison_figure(records: Sequence[Record], path: Path | str, *, size: int 
         raise RestorekitError("no example images kept for the figure (evaluate with example_index)")
     cols = 1 + max(len(g) for g in groups)  # clean + noisy + methods
     panel = 2.2  # inches per panel
-    fig = Figure(figsize=(panel * cols, panel * len(groups) + 0.3), dpi=dpi)
+    fig = Figure(figsize=(panel * cols, (panel + 0.45) * len(groups)), dpi=dpi)  # + two title lines
     FigureCanvasAgg(fig)
     axes = np.atleast_2d(fig.subplots(len(groups), cols, squeeze=False))
 
