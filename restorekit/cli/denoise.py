@@ -56,8 +56,8 @@ def denoise_command(inputs, out, model, sigma, tile, overlap, device, suffix, ov
     from restorekit.api import default_model
     from restorekit.errors import RestorekitError
     from restorekit.infer.runner import DEFAULT_TILE, denoise_files
-    from restorekit.outputs import plan_outputs
     from restorekit.models import load_model
+    from restorekit.outputs import plan_outputs
 
     if tile is not None and tile < 16:
         raise RestorekitError(f"--tile must be at least 16 pixels, got {tile}")
