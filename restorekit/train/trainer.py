@@ -222,7 +222,9 @@ def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = True) -> T
                 loss_sum, loss_n, t_last = 0.0, 0, time.time()
             rate = (step - start) * cfg.batch_size * d.world / max(time.time() - t_start, 1e-9)
             info = f"loss {loss.item():.4f}  {rate:.0f} patches/s"
-            bar.update(step, info + (f"  val {val_psnr:.2f} dB  best {best:.2f} dB" if validate else ""))
+            if validate is not None and not math.isnan(val_psnr):  # nan: not validated since the (re)start
+                info += f"  val {val_psnr:.2f} dB  best {best:.2f} dB"
+            bar.update(step, info)
     finally:
         bar.close()
     if validate is None and d.main:  # no validation set: the last weights are the best we know
