@@ -68,7 +68,8 @@ def run_demo(out: Path | str, *, size: int = 256, methods: list[str] | None = No
     from restorekit.classical import get_method, list_methods
     from restorekit.evaluate.benchmark import evaluate
     from restorekit.evaluate.figure import comparison_figure
-    from restorekit.evaluate.report import atomic_write, to_json
+    from restorekit.atomic import atomic_write
+    from restorekit.evaluate.report import to_json
     from restorekit.io import write_image
 
     out = Path(out)

@@ -55,12 +55,12 @@ def plan_outputs(inputs: Iterable[str | os.PathLike], out: str | os.PathLike, *,
         key = dst.resolve()
         if key in seen:
             raise RestorekitError(
-                f"{seen[key]} and {src} would both be written to {dst}; use separate runs or --suffix")
+                f"{seen[key]} and {src} would both be written to {dst}; use separate runs")
         seen[key] = src
         other = inputs_by_path.get(key)
         if other is not None and key != src.resolve():
             # even with --overwrite: that input would be replaced before it is read
-            raise RestorekitError(f"{src} would be written over {other}, another input; use another -o or --suffix")
+            raise RestorekitError(f"{src} would be written over {other}, another input; use another -o")
         if dst.exists() and not overwrite:
             what = "is the input" if _same_file(src, dst) else "exists"
             raise RestorekitError(f"{dst} {what}; pass --overwrite to replace it")

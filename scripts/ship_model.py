@@ -14,9 +14,9 @@ kept as docs/training/NAME.csv, so that its training curve outlives the run dire
 from __future__ import annotations
 
 import argparse
-import shutil
 from pathlib import Path
 
+from restorekit.atomic import atomic_write
 from restorekit.evaluate import evaluate
 from restorekit.evaluate.benchmark import ModelRestorer
 from restorekit.io import list_images
@@ -52,9 +52,7 @@ def main() -> None:
     print(f"wrote {path} and {path.with_suffix('.json')}")
     log = Path(args.run) / "log.csv"
     if log.is_file():
-        CURVES.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(log, CURVES / f"{args.name}.csv")
-        print(f"wrote {CURVES / f'{args.name}.csv'}")
+        print(f"wrote {atomic_write(CURVES / f'{args.name}.csv', log.read_bytes())}")
 
 
 if __name__ == "__main__":

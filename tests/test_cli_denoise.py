@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
+from restorekit import outputs
 from restorekit.api import denoise
 from restorekit.errors import RestorekitError
-from restorekit import outputs
 from restorekit.infer import runner
 from restorekit.io import from_float32, read_image, write_image
 from restorekit.models import create_model, load_model

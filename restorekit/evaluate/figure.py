@@ -16,9 +16,9 @@ from typing import Sequence
 
 import numpy as np
 
+from restorekit.atomic import atomic_write
 from restorekit.errors import RestorekitError
 from restorekit.evaluate.benchmark import NOISY, Record
-from restorekit.evaluate.report import atomic_write
 
 
 def detail_crop(image: np.ndarray, size: int) -> tuple[slice, slice]:

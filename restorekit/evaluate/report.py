@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 from typing import Any, Sequence
 
-from restorekit.atomic import atomic_path
+from restorekit.atomic import atomic_write
 from restorekit.errors import RestorekitError
 from restorekit.evaluate.benchmark import NOISY, Record
 
@@ -145,12 +145,3 @@ def write_report(path: Path | str, records: Sequence[Record], fmt: str | None = 
     if key not in FORMATS:
         raise RestorekitError(f"unknown report format for {path}: use .json, .csv or .md")
     return atomic_write(path, FORMATS[key](records))
-
-
-def atomic_write(path: Path | str, data: str | bytes) -> Path:
-    """Write ``data`` to ``path`` atomically (see restorekit.atomic): a reader never sees
-    half a file, and a crash leaves the old one in place."""
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
-    return path
