@@ -8,7 +8,7 @@ TORCH_CPU ?= torch==2.13.0
 TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test bench clean
+.PHONY: install demo test test-slow bench clean
 
 install: $(STAMP)
 
@@ -25,7 +25,11 @@ demo: install
 	$(PY) -m restorekit.demo --out out/demo
 
 test: install
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -m "not slow"
+
+# Tests that need ../shared/data, a browser or minutes of compute: their own target.
+test-slow: install
+	$(PY) -m pytest -q -m slow
 
 bench: install
 	$(PY) benchmarks/run.py

@@ -24,7 +24,7 @@ _API = {
     "load_kernel": "restorekit.degradations",
     "psnr": "restorekit.metrics",
     "ssim": "restorekit.metrics",
-    "estimate_sigma": "restorekit.infer.estimate",
+    "estimate_sigma": "restorekit.estimate",
     "get_method": "restorekit.classical",
     "list_methods": "restorekit.classical",
     "create_model": "restorekit.models",

@@ -74,7 +74,7 @@ def blind_level(net, image: np.ndarray) -> float:
     stored = (getattr(net, "meta", None) or {}).get("blind_sigma")
     if stored is not None:
         return float(stored)
-    from restorekit.infer.estimate import estimate_sigma
+    from restorekit.estimate import estimate_sigma
 
     return float(estimate_sigma(image))
 

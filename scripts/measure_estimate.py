@@ -40,8 +40,8 @@ def _open(path: Path, gray: bool) -> Image.Image:
 
 
 def main() -> None:
-    from restorekit.infer import estimate
-    from restorekit.infer.estimate import estimate_sigma
+    from restorekit import estimate
+    from restorekit.estimate import estimate_sigma
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", action="append", required=True, help="folder of clean 8-bit images (repeatable)")

@@ -87,9 +87,9 @@ def test_sigma_reaches_conditioned_models_only(gray_image):
 
 
 def test_blind_mode_estimates_sigma(gray_image, monkeypatch):
-    fake = types.ModuleType("restorekit.infer.estimate")
+    fake = types.ModuleType("restorekit.estimate")
     fake.estimate_sigma = lambda image: 0.07 if image.dtype == np.float32 and image.max() <= 1 else -1
-    monkeypatch.setitem(sys.modules, "restorekit.infer.estimate", fake)
+    monkeypatch.setitem(sys.modules, "restorekit.estimate", fake)
     probe = Probe(conditioned=True)
     denoise((gray_image * 255).astype(np.uint8), probe)
     assert probe.calls[-1][1] == [pytest.approx(0.07)]

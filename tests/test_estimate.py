@@ -8,7 +8,7 @@ from skimage import data
 
 from conftest import shared_data
 from restorekit.errors import RestorekitError
-from restorekit.infer.estimate import estimate_sigma
+from restorekit.estimate import estimate_sigma
 
 
 def _noisy(clean: np.ndarray, sigma255: float) -> np.ndarray:
@@ -102,7 +102,7 @@ def test_clipped_colour():
 
 
 def test_large_images_are_estimated_on_separate_crops(monkeypatch):
-    from restorekit.infer import estimate
+    from restorekit import estimate
 
     rng = np.random.default_rng(0)
     image = np.clip(0.5 + rng.normal(0, 20 / 255, (300, 400)), 0, 1).astype(np.float32)

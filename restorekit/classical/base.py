@@ -84,7 +84,7 @@ class ClassicalMethod:
         squeeze = img.ndim == 3 and img.shape[2] == 1  # HxWx1 is gray
         work = img[..., 0] if squeeze else img
         if sigma is None:
-            from restorekit.infer.estimate import estimate_sigma
+            from restorekit.estimate import estimate_sigma
 
             sigma = estimate_sigma(work)
         sigma = check_sigma(sigma, blind=False)

@@ -57,7 +57,7 @@ def deblur_command(inputs, kernel, out, noise_level, method, model, iters, circu
     for job in jobs:
         image, info = read_image(job.source)
         if noise_level is None:
-            from restorekit.infer.estimate import estimate_sigma
+            from restorekit.estimate import estimate_sigma
 
             sigma, note = float(estimate_sigma(image)), "estimated"
         else:

@@ -108,7 +108,7 @@ def _as_kernel(kernel: np.ndarray | str) -> np.ndarray:
 def _noise_level(image: np.ndarray, sigma: float | None) -> float:
     sigma = check_sigma(sigma)
     if sigma is None:
-        from restorekit.infer.estimate import estimate_sigma
+        from restorekit.estimate import estimate_sigma
 
         return float(estimate_sigma(image))
     return sigma

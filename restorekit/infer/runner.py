@@ -73,7 +73,7 @@ def restore(net, image: np.ndarray, sigma: float | None = None, *, tile: int | N
                               f"got a {kind.get(channels, channels)} image")
     conditioned = bool(getattr(net, "conditioned", False))
     if conditioned and sigma is None:
-        from restorekit.infer.estimate import estimate_sigma
+        from restorekit.estimate import estimate_sigma
 
         sigma = estimate_sigma(image)
     multiple = int(getattr(net, "multiple", 1))

@@ -94,7 +94,7 @@ class _EstimatedSigma:
 
     def __call__(self, index: int) -> float:
         if index not in self.cache:
-            from restorekit.infer.estimate import estimate_sigma
+            from restorekit.estimate import estimate_sigma
 
             image = self.images[index]
             self.cache[index] = estimate_sigma(image[..., 0] if image.shape[-1] == 1 else image)
