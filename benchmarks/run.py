@@ -65,7 +65,7 @@ def bench_restorers(repeat: int, channels: int) -> list[dict]:
     """Shipped models for ``channels`` beside DnCNN-17 and (C)BM3D on one 512x512 image."""
     from skimage import data
 
-    from restorekit.api import denoise
+    from restorekit.infer import denoise
     from restorekit.classical import get_method
     from restorekit.models import create_model, list_models, load_model
 

@@ -30,8 +30,8 @@ _API = {
     "create_model": "restorekit.models",
     "list_models": "restorekit.models",
     "load_model": "restorekit.models",
-    "denoise": "restorekit.api",
-    "default_model": "restorekit.api",
+    "denoise": "restorekit.infer",
+    "default_model": "restorekit.infer",
     "deblur": "restorekit.deblurring",
     "RestorekitError": "restorekit.errors",
 }

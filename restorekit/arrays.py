@@ -31,8 +31,11 @@ def check_image(image, name: str = "image", *, integers: bool = True) -> np.ndar
     return image
 
 
-def check_sigma(sigma, *, blind: bool = True) -> float | None:
-    """A noise level on the [0, 1] scale; None passes through where blind use is allowed."""
+def check_sigma(sigma, *, blind: bool = True, unit: bool = True) -> float | None:
+    """A noise level on the [0, 1] scale; None passes through where blind use is allowed.
+
+    ``unit=False`` accepts any non-negative level (an image in its own units, not [0, 1]).
+    """
     if sigma is None and blind:
         return None
     try:
@@ -41,7 +44,7 @@ def check_sigma(sigma, *, blind: bool = True) -> float | None:
         raise RestorekitError(f"sigma must be a number in [0, 1]{' or None' if blind else ''}, got {sigma!r}") from None
     if not math.isfinite(value) or value < 0:
         raise RestorekitError(f"sigma must be a number in [0, 1], got {sigma!r}")
-    if value > 1:
+    if unit and value > 1:
         raise RestorekitError(
             f"sigma is on the [0, 1] scale ({value:g}/255 = {value / 255:.4f} for {value:g} on the 0-255 scale), got {value:g}"
         )

@@ -52,14 +52,14 @@ def default_network(channels: int):
     from restorekit.evaluate.benchmark import resolve_method
 
     try:
-        from restorekit.api import default_model
+        from restorekit.infer import default_model
         from restorekit.models import list_models
 
         name = default_model(channels)
         if name not in list_models():
             return None, name
         return resolve_method(f"model:{name}"), None
-    except (ImportError, RestorekitError) as exc:
+    except RestorekitError as exc:
         return None, str(exc)
 
 

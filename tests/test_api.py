@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 import restorekit
-from restorekit.api import default_model, denoise
+from restorekit.infer import default_model, denoise
 from restorekit.errors import ModelLoadError, RestorekitError
 from restorekit.io import from_float32
 from restorekit.models import create_model, list_architectures

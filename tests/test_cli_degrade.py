@@ -25,7 +25,7 @@ def test_writes_each_file_keeping_its_kind(run_cli, inputs, tmp_path):
     code, stdout, stderr = run_cli("degrade", inputs, "-o", out, "--noise", "gaussian:25", "--seed", "1")
     assert code == 0, stderr
     assert sorted(p.name for p in out.iterdir()) == ["a.png", "b.png", "c.tif"]
-    assert "wrote 3 images" in stdout
+    assert "degraded 3 images" in stdout
     a, info_a = read_image(out / "a.png")
     b, _ = read_image(out / "b.png")
     clean, _ = read_image(inputs / "a.png")

@@ -297,7 +297,7 @@ def test_cli_deblurs_a_file(tmp_path, run_cli):
     clean = _scene(48)
     write_image(tmp_path / "b.png", np.clip(_blur(clean, _motion(), mode="reflect"), 0, 1))
     code, out, err = run_cli("deblur", tmp_path / "b.png", "--kernel", "motion-9-30", "-o", tmp_path / "out",
-                             "--method", "wiener", "--noise-level", "2.55")
+                             "--method", "wiener", "--sigma", "2.55")
     assert code == 0, err
     restored, _ = read_image(tmp_path / "out" / "b.png")
     assert restored.shape == clean.shape

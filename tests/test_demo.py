@@ -48,7 +48,7 @@ def test_demo_says_when_the_shipped_model_is_missing(tmp_path, capsys, monkeypat
 
 
 def test_demo_uses_the_shipped_model_when_present(tmp_path, capsys, monkeypatch):
-    import restorekit.api
+    from restorekit.infer import network
     import restorekit.models
     from restorekit.models import create_model
     from restorekit.models.weights import save_weights
@@ -58,8 +58,9 @@ def test_demo_uses_the_shipped_model_when_present(tmp_path, capsys, monkeypatch)
     for channels, name in ((1, "tiny.gray"), (3, "tiny.color")):
         save_weights(tmp_path / "w" / f"{name}.safetensors",
                      create_model("dncnn", channels=channels, depth=3, features=8))
-    monkeypatch.setattr(restorekit.api, "default_model", lambda c: str(tmp_path / "w" / f"tiny.{'gray' if c == 1 else 'color'}.safetensors"))
-    monkeypatch.setattr(restorekit.models, "list_models", lambda: [restorekit.api.default_model(1), restorekit.api.default_model(3)])
+    for channels, kind in ((1, "gray"), (3, "color")):
+        monkeypatch.setitem(network.DEFAULT_MODELS, channels, str(tmp_path / "w" / f"tiny.{kind}.safetensors"))
+    monkeypatch.setattr(restorekit.models, "list_models", lambda: [network.default_model(1), network.default_model(3)])
     records = demo.run_demo(tmp_path / "out", size=24, methods=["median"])
     assert {(r.dataset, r.method) for r in records} >= {("gray", "tiny.gray"), ("color", "tiny.color")}
     assert "not available" not in capsys.readouterr().out

@@ -117,15 +117,30 @@ def test_paper_protocol_is_the_published_noise(images):
     assert seen.seen[0][0].min() < 0  # unclipped: the method sees negative values
 
 
-def test_random_protocol_seeds_each_image_by_index(images):
+def test_random_protocol_seeds_each_file_by_its_name(images):
     a = evaluate([Recorder("m")], images, "gaussian:25", protocol="random", seed=7)
     again = evaluate([Recorder("m")], images, "gaussian:25", protocol="random", seed=7)
     assert a[0].psnrs == again[0].psnrs
-    # Image i is degraded with seed + i: image 1 at seed 7 is image 0 (the same file) at seed 8.
-    shifted = evaluate([Recorder("m")], images[1:], "gaussian:25", protocol="random", seed=8)
-    assert shifted[0].psnrs[0] == a[0].psnrs[1]
-    other = evaluate([Recorder("m")], images, "gaussian:25", protocol="random", seed=9)
-    assert other[0].psnrs != a[0].psnrs
+    # A file's noise depends on (seed, its name), not on its position in the list ...
+    shifted = evaluate([Recorder("m")], images[1:], "gaussian:25", protocol="random", seed=7)
+    assert shifted[0].psnrs == a[0].psnrs[1:]
+    # ... and seed + 1 is unrelated to the next file (the old seed + index collided).
+    other = evaluate([Recorder("m")], images[1:], "gaussian:25", protocol="random", seed=8)
+    assert all(x != y for x, y in zip(other[0].psnrs, a[0].psnrs))
+
+
+def test_random_protocol_scores_what_degrade_writes(images, run_cli, tmp_path):
+    # `restorekit degrade --seed S` and `evaluate --protocol random --seed S` make the same
+    # noisy images from the same files (one seed derivation, restorekit.seeds).
+    from restorekit.io import read_image
+    from restorekit.metrics import quantize8
+
+    seen = Recorder("m")
+    evaluate([seen], images[:1], "gaussian:25", protocol="random", seed=3)
+    assert run_cli("degrade", images[0], "-o", tmp_path / "n.png", "--noise", "gaussian:25", "--seed", "3")[0] == 0
+    written = read_image(tmp_path / "n.png")[0]  # 8-bit, as the input
+    np.testing.assert_array_equal(quantize8(written), quantize8(seen.seen[0][0]))
+    assert np.abs(seen.seen[0][0] - read_image(images[0])[0]).std() > 0.05  # noise was added
 
 
 def test_16bit_input_is_scored_at_8_bits(tmp_path, gray_image):

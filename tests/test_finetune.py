@@ -121,7 +121,7 @@ def test_finetune_from_missing_model_is_one_line(tmp_path, run_cli):
 
 @pytest.mark.parametrize("method", ["n2v", "neighbor2neighbor"])
 def test_self_supervised_training_learns_from_noisy_images(folders, tmp_path, run_cli, method):
-    from restorekit.api import denoise
+    from restorekit.infer import denoise
     from restorekit.io import read_image
     from restorekit.metrics import psnr
     from restorekit.models import load_model

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from restorekit.api import default_model, denoise
+from restorekit.infer import default_model, denoise
 from restorekit.metrics import psnr
 from restorekit.models import list_models, load_model, resolve_model_path
 from restorekit.models.weights import read_meta

@@ -51,7 +51,8 @@ def evaluate_command(methods, models, data, noise, protocol, seed, blind, limit,
     restorekit evaluate --method bm3d --model runs/dncnn25 --data Set12,BSD68 \\
         --noise gaussian:25 --figure cmp.png
     """
-    from restorekit.cli.options import progress_bar, stdout_console
+    from restorekit.cli.options import stdout_console
+    from restorekit.cli.progress import progress_bar
     from restorekit.errors import RestorekitError
     from restorekit.evaluate.benchmark import default_protocol, evaluate, make_degrader, resolve_method
     from restorekit.evaluate.report import to_table, write_report

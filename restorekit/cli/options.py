@@ -6,9 +6,6 @@ scikit-image) and rich load inside the callbacks, on first use.
 
 from __future__ import annotations
 
-import contextlib
-from typing import Callable, Iterator
-
 import click
 
 
@@ -72,47 +69,38 @@ def seed_option(default: int = 0):
     return click.option("--seed", type=int, default=default, show_default=True, help="Random seed.")
 
 
-@contextlib.contextmanager
-def progress_bar(total: int, description: str = "working") -> Iterator[Callable[..., None]]:
-    """A rich progress bar on stderr; yields ``advance(n=1, description=None)``.
+def _parse_sigma(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
+    """``--sigma 25`` -> 25/255 (the library's [0, 1] scale); ``auto`` -> None (blind)."""
+    import math
 
-    Shown only on an interactive terminal, so that logs and captured output stay clean.
+    from restorekit.errors import RestorekitError
 
-    >>> with progress_bar(10, "evaluating") as advance:   # doctest: +SKIP
-    ...     for _ in range(10):
-    ...         advance()
-    """
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
+    if value is None or value.strip().lower() == "auto":
+        return None
+    try:
+        sigma = float(value)
+    except ValueError:
+        raise RestorekitError(f"--sigma must be a number on the 0-255 scale or 'auto', got {value!r}") from None
+    if not math.isfinite(sigma) or not 0 <= sigma <= 255:
+        raise RestorekitError(f"--sigma must be between 0 and 255 (the 0-255 scale) or 'auto', got {value}")
+    return sigma / 255.0
 
-    console = Console(stderr=True)
-    progress = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-        disable=not console.is_terminal,
-    )
-    with progress:
-        task = progress.add_task(description, total=total)
 
-        def advance(n: int = 1, description: str | None = None) -> None:
-            if description is None:
-                progress.advance(task, n)
-            else:
-                progress.update(task, advance=n, description=description)
+def sigma_option(help: str = "Noise level on the 0-255 scale, or auto: estimate it per image (blind)."):
+    """``--sigma N|auto``: handed to the command on the library's [0, 1] scale (None: blind)."""
+    return click.option("--sigma", default="auto", show_default=True, metavar="N|auto", callback=_parse_sigma,
+                        help=help)
 
-        yield advance
+
+def file_command_options(fn):
+    """``-o/--out`` and ``--overwrite``: the options of every command that writes an image per input."""
+    fn = click.option("--overwrite", is_flag=True, help="Replace outputs that already exist.")(fn)
+    return click.option("-o", "--out", "out", required=True, metavar="OUT", type=click.Path(),
+                        help="Output folder (created if needed), or a file name for a single input.")(fn)
+
+
+def device_option(fn):
+    return click.option("--device", default="cpu", show_default=True, help="cpu, cuda or cuda:N.")(fn)
 
 
 def stdout_console():

@@ -33,6 +33,7 @@ _SHARED = [
     click.option("--config", "config_file", type=click.Path(dir_okay=False), help="JSON file of options; flags override it."),
     click.option("--out", help="Run directory: config.json, log.csv, last.pt, best.safetensors."),
     click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint."),
+    click.option("--overwrite", is_flag=True, help="Replace the run in --out (its weights, log and config)."),
     click.option("--quiet", is_flag=True, help="No progress output."),
 ]
 
@@ -73,7 +74,7 @@ def train_command(arch_args, self_supervised, method, **options):
     run_training(given, required=("arch", "data", "out"), **options)
 
 
-def run_training(given: dict, *, required, config_file, resume, quiet, epochs, data, **options) -> None:
+def run_training(given: dict, *, required, config_file, resume, overwrite, quiet, epochs, data, **options) -> None:
     """Resolve the config (file, then flags), run it and print where the model went."""
     from restorekit.errors import RestorekitError
     from restorekit.train.config import TrainConfig
@@ -93,7 +94,7 @@ def run_training(given: dict, *, required, config_file, resume, quiet, epochs, d
         cfg = TrainConfig.from_dict(given)
     if epochs is not None:
         cfg = cfg.replace(steps=_epochs_to_steps(cfg, epochs))
-    result = train(cfg, resume=resume, progress=not quiet)
+    result = train(cfg, resume=resume, overwrite=overwrite, progress=not quiet)
     score = f"best validation PSNR {result.best_psnr:.2f} dB" if result.best_psnr > -1e9 else "no validation set"
     click.echo(f"step {result.step}: {score} -> {result.rundir}/best.safetensors")
 

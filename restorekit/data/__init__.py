@@ -1,7 +1,7 @@
 """Training data: images from folders, random augmented patches, degraded pairs."""
 
 from restorekit.data.folders import ImageFolder, to_channels
-from restorekit.data.pairs import Batch, make_batch, step_generator
+from restorekit.data.pairs import Batch, make_batch
 from restorekit.data.patches import dihedral, random_patches
 
-__all__ = ["Batch", "ImageFolder", "dihedral", "make_batch", "random_patches", "step_generator", "to_channels"]
+__all__ = ["Batch", "ImageFolder", "dihedral", "make_batch", "random_patches", "to_channels"]

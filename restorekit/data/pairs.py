@@ -23,11 +23,6 @@ class Batch:
         return Batch(self.clean.to(device), self.noisy.to(device), self.sigma.to(device))
 
 
-def step_generator(seed: int, step: int, rank: int = 0) -> torch.Generator:
-    # Large odd multipliers keep (seed, step, rank) triples from colliding.
-    return torch.Generator().manual_seed((seed * 1_000_003 + step) * 1_009 + rank)
-
-
 def make_batch(images, degradation, *, batch_size: int, patch_size: int, generator: torch.Generator,
                image_sigma=None) -> Batch:
     """Random patches and their degraded versions for one training step.

@@ -21,7 +21,6 @@ import numpy as np
 
 from restorekit.errors import RestorekitError
 
-NAMES = ("pnp", "wiener", "rl")
 
 
 class DeblurRestorer:
@@ -68,9 +67,11 @@ class DeblurRestorer:
 
 def deblur_method(name: str) -> DeblurRestorer:
     """``pnp``, ``pnp:PRIOR``, ``wiener``, ``wiener:BALANCE``, ``rl``, ``rl:ITERATIONS`` -> a restorer."""
+    from restorekit.deblurring import METHODS
+
     method, _, arg = name.strip().partition(":")
     method, arg = method.strip(), arg.strip()
-    if method not in NAMES:
+    if method not in METHODS:
         raise RestorekitError(f"unknown deblurring method {name!r} (expected pnp[:PRIOR], "
                               "wiener[:BALANCE] or rl[:ITERATIONS])")
     if not arg:

@@ -92,78 +92,33 @@ class Record:
 # --------------------------------------------------------------------------- methods
 
 
-class ModelRestorer:
-    """A network behind the Restorer protocol: ``restorer(image, sigma) -> image``.
-
-    The model is loaded once; each call goes through ``restorekit.api.denoise`` (padding,
-    channels, blind mode), so that evaluate scores exactly what users get.
-    """
-
-    def __init__(self, model: Any, name: str):
-        self.model = model
-        self.name = name
-
-    def __call__(self, image: np.ndarray, sigma: float | None) -> np.ndarray:
-        from restorekit.api import denoise
-
-        return denoise(image, model=self.model, sigma=sigma)
-
-    def __repr__(self) -> str:
-        return f"ModelRestorer({self.name!r})"
-
-
-def _model_label(source: str) -> str:
-    # A shipped name stays as it is ("dncnn.gray-s25"); a run folder gives its name; a file
-    # its stem, with the run folder in front for the generic "best"/"last" checkpoint names.
-    path = Path(source)
-    if path.exists():
-        if path.is_dir():
-            return path.resolve().name
-        if path.stem in ("best", "last", "model"):
-            return f"{path.resolve().parent.name}/{path.stem}"
-        return path.stem
-    return source
-
-
 def resolve_method(name: str) -> Any:
     """A method name -> a Restorer.
 
-    ``name`` is a classical method (``bm3d``, ``nlm``, ...), a deblurring method (``pnp``,
-    ``pnp:PRIOR``, ``wiener``, ``rl:ITERATIONS``; they need a blur in the spec), or ``model:NAME|PATH``, or
-    anything ``restorekit.models.load_model`` resolves (a shipped model name, a
-    ``.safetensors``/``.pth`` file, a training run folder).
+    ``name`` is a deblurring method (``pnp``, ``pnp:PRIOR``, ``wiener``, ``rl:ITERATIONS``;
+    they need a blur in the spec), or anything :func:`restorekit.infer.as_restorer` takes: a
+    classical method (``bm3d``, ``nlm``, ...), ``model:NAME|PATH``, a shipped model name, a
+    ``.safetensors``/``.pth`` file or a training run folder.
     """
-    from restorekit.classical import get_method, list_methods
+    from restorekit.deblurring import METHODS as DEBLUR_METHODS, deblur_method
+    from restorekit.infer import as_restorer
 
     name = name.strip()
-    if not name:
-        raise RestorekitError("empty method name")
-    if name.startswith("model:"):
-        return _load_model_restorer(name[len("model:"):])
-    if name in list_methods():
-        return get_method(name)
-    from restorekit.deblurring.methods import NAMES as DEBLUR_NAMES, deblur_method
-
-    if name.partition(":")[0].strip() in DEBLUR_NAMES:
-        return deblur_method(name)
     if name == NOISY:
         raise RestorekitError(f"{NOISY!r} is the degraded input, always reported; it is not a method")
+    if name.partition(":")[0].strip() in DEBLUR_METHODS:
+        return deblur_method(name)
     try:
-        return _load_model_restorer(name)
+        return as_restorer(name)
     except RestorekitError as exc:
+        if name.startswith("model:") or not name:
+            raise
+        from restorekit.classical import list_methods
+
         raise RestorekitError(
             f"unknown method {name!r}: not a classical method ({', '.join(list_methods())}) "
             f"nor a model ({exc})"
         ) from None
-
-
-def _load_model_restorer(source: str) -> ModelRestorer:
-    from restorekit.models import load_model
-
-    source = source.strip()
-    if not source:
-        raise RestorekitError("model: needs a name or a path, e.g. model:runs/dncnn25")
-    return ModelRestorer(load_model(source), _model_label(source))
 
 
 # --------------------------------------------------------------------------- degradation
@@ -197,8 +152,11 @@ def default_protocol(spec: str) -> str:
     return "paper"
 
 
-def make_degrader(spec: str, protocol: str, seed: int = 0) -> Callable[[np.ndarray, int], np.ndarray]:
-    """``(clean, index) -> noisy`` for the protocol; the noisy image is not clipped.
+def make_degrader(spec: str, protocol: str, seed: int = 0) -> Callable[[np.ndarray, str], np.ndarray]:
+    """``(clean, file name) -> noisy`` for the protocol; the noisy image is not clipped.
+
+    The random protocol seeds each file by :func:`restorekit.seeds.file_seed`, as
+    ``restorekit degrade`` does: the same files and seed give the same noisy images.
 
     Raises RestorekitError at once for a bad spec or a spec the protocol does not cover,
     so that a command can check all its inputs before the first slow restoration.
@@ -214,8 +172,10 @@ def make_degrader(spec: str, protocol: str, seed: int = 0) -> Callable[[np.ndarr
             check_paper_spec(spec)
         except SpecError as exc:
             raise SpecError(f"{exc} (use the random protocol: --protocol random)") from None
-        return lambda clean, index: paper_degrade(clean, spec)
-    return lambda clean, index: degrade(clean, spec, seed=seed + index)
+        return lambda clean, name: paper_degrade(clean, spec)
+    from restorekit.seeds import file_seed
+
+    return lambda clean, name: degrade(clean, spec, seed=file_seed(seed, name))
 
 
 # --------------------------------------------------------------------------- the loop
@@ -287,7 +247,7 @@ def evaluate(
         clean, _info = read_image(path)
         clean8 = quantize8(clean)  # HxW or HxWx3 uint8: the reference, as the papers read it
         clean = clean8.astype(np.float32) / 255.0
-        noisy = np.asarray(noisy_of(clean, index), dtype=np.float32)  # unclipped
+        noisy = np.asarray(noisy_of(clean, path.name), dtype=np.float32)  # unclipped
         keep = example_index is not None and index == min(example_index, len(images) - 1)
 
         candidates = [(NOISY, None, noisy)]

@@ -17,7 +17,8 @@ from restorekit.errors import RestorekitError
 LAST = "last.pt"
 
 
-def save_checkpoint(rundir: Path, *, model, optimizer, step: int, best: float, config: dict) -> Path:
+def save_checkpoint(rundir: Path, *, model, optimizer, step: int, best: float, config: dict,
+                    seed_scheme: str) -> Path:
     state = {
         "model": model.state_dict(),
         "arch": model.arch,
@@ -26,6 +27,7 @@ def save_checkpoint(rundir: Path, *, model, optimizer, step: int, best: float, c
         "step": step,
         "best": best,
         "config": config,
+        "seed_scheme": seed_scheme,  # restorekit.train.seeding: which stream each batch took
     }
     path = Path(rundir) / LAST
     with atomic_path(path) as tmp:

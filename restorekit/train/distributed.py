@@ -43,11 +43,12 @@ def wrap(model: torch.nn.Module, d: Dist, device: str) -> torch.nn.Module:
     return DistributedDataParallel(model, device_ids=ids)
 
 
-def mean(value: float, d: Dist) -> float:
-    """Average a float over ranks (for logging the loss)."""
+def mean(value: float, d: Dist, device: torch.device | str = "cpu") -> float:
+    """Average a float over ranks (for logging the loss); ``device``: the training device
+    (NCCL reduces only tensors on the GPU)."""
     if d.world == 1:
         return value
-    t = torch.tensor([value], dtype=torch.float64)
+    t = torch.tensor([value], dtype=torch.float64, device=device)
     dist.all_reduce(t)
     return t.item() / d.world
 

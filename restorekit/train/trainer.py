@@ -16,13 +16,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from restorekit.data import ImageFolder, make_batch, step_generator
+from restorekit.data import ImageFolder, make_batch
 from restorekit.errors import RestorekitError
 from restorekit.losses import get_objective
 from restorekit.train import distributed
 from restorekit.train.checkpoint import load_checkpoint, save_checkpoint
 from restorekit.train.config import TrainConfig
 from restorekit.train.log import CsvLog, Progress
+from restorekit.train.seeding import LEGACY, SeedScheme
 
 BEST = "best.safetensors"
 
@@ -46,7 +47,8 @@ def lr_at(step: int, cfg: TrainConfig) -> float:
 class Validator:
     """PSNR on a fixed set of degraded images, under the evaluation protocol (8-bit output)."""
 
-    def __init__(self, folder: str, spec: str, channels: int, limit: int | None):
+    def __init__(self, folder: str, spec: str, channels: int, limit: int | None, seeds: "SeedScheme",
+                 blind: float | None = None):
         from restorekit.degradations import degrade, paper_degrade, parse_spec
 
         degradation = parse_spec(spec)
@@ -54,14 +56,18 @@ class Validator:
         n = len(images) if limit is None else min(limit, len(images))
         self.clean = [images[i][..., 0] if channels == 1 else images[i] for i in range(n)]
         lo, hi = degradation.noise_range or (None, None)
-        self.sigma = lo if (degradation.is_gaussian and lo == hi) else None
-        if self.sigma is not None:  # the published tables' noise: comparable with papers
+        fixed = degradation.is_gaussian and lo == hi
+        # The level the model is told: a fixed Gaussian sigma; else, for a non-Gaussian noise,
+        # the level the run stores with its weights for blind use (what users will get).
+        self.sigma = lo if fixed else blind
+        if fixed:  # the published tables' noise: comparable with papers
             self.noisy = [paper_degrade(c, degradation) for c in self.clean]
         else:
-            self.noisy = [degrade(c, degradation, seed=i) for i, c in enumerate(self.clean)]
+            self.noisy = [degrade(c, degradation, seed=seeds.validation(i)) for i, c in enumerate(self.clean)]
 
     def __call__(self, model: torch.nn.Module) -> float:
-        from restorekit.api import denoise
+        """Mean PSNR of ``model`` where it is (never moved), in eval mode for the call."""
+        from restorekit.infer import denoise
         from restorekit.metrics import psnr, quantize8
 
         was_training = model.training
@@ -111,7 +117,7 @@ def _freeze(model: torch.nn.Module, layers: int) -> None:
 BLIND_SAMPLE_BATCHES = 8  # batches drawn to measure a non-Gaussian noise's level
 
 
-def blind_sigma(images, degradation, cfg: TrainConfig) -> float | None:
+def blind_sigma(images, degradation, cfg: TrainConfig, seeds: "SeedScheme") -> float | None:
     """The level a conditioned model trained on non-Gaussian noise is told in blind use.
 
     Training tells such a model the RMS of the noise added to each patch. The Gaussian
@@ -125,7 +131,7 @@ def blind_sigma(images, degradation, cfg: TrainConfig) -> float | None:
     if degradation.is_gaussian:
         return None
     sample = [make_batch(images, degradation, batch_size=cfg.batch_size, patch_size=cfg.patch_size,
-                         generator=step_generator(cfg.seed, -k)).sigma for k in range(1, BLIND_SAMPLE_BATCHES + 1)]
+                         generator=seeds.blind_sample(k)).sigma for k in range(1, BLIND_SAMPLE_BATCHES + 1)]
     return round(float(torch.cat(sample).median()), 6)
 
 
@@ -147,28 +153,54 @@ def _save_best(model, rundir: Path, cfg: TrainConfig, step: int, val_psnr: float
     save_weights(rundir / BEST, model, meta)
 
 
-def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = True) -> TrainResult:
+RUN_FILES = ("last.pt", BEST, "log.csv", "config.json")
+
+
+def check_rundir(rundir: Path, *, resume: bool, overwrite: bool) -> None:
+    """Refuse to start a new run over an existing one: its weights, log and config would be lost."""
+    if resume and overwrite:
+        raise RestorekitError("--resume continues a run and --overwrite replaces it: give one")
+    if resume or overwrite:
+        return
+    found = [name for name in RUN_FILES if (rundir / name).exists()]
+    if found:
+        raise RestorekitError(f"{rundir} already holds a run ({', '.join(found)}); pass --resume to continue it, "
+                              "--overwrite to replace it, or use another --out")
+
+
+def train(cfg: TrainConfig, *, resume: bool = False, overwrite: bool = False, progress: bool = True) -> TrainResult:
+    from restorekit.infer import check_device
+
+    check_device(cfg.device)
+    rundir = Path(cfg.out)
+    check_rundir(rundir, resume=resume, overwrite=overwrite)
     d = distributed.setup(cfg.device)
     device = torch.device(cfg.device if cfg.device != "cuda" else f"cuda:{d.local_rank}")
-    rundir = Path(cfg.out)
     rundir.mkdir(parents=True, exist_ok=True)
 
     model = _build_model(cfg)
-    start, best = 0, -math.inf
-    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)  # frozen weights get no grad: Adam skips them
-    if resume:
-        state = load_checkpoint(rundir)
+    start, best, scheme = 0, -math.inf, SeedScheme(cfg.seed)
+    state = load_checkpoint(rundir) if resume else None
+    if state is not None:
         if state["config"]["arch"] != cfg.arch or state["arch_args"] != model.arch_args:
             raise RestorekitError(f"{rundir} holds a different model ({state['arch']}); use a new --out")
         model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
         start, best = state["step"], state["best"]
+        scheme = SeedScheme(cfg.seed, state.get("seed_scheme", LEGACY))
     if start >= cfg.steps:
         raise RestorekitError(f"{rundir} already reached step {start} of {cfg.steps}; raise --steps to go on")
 
+    # The model reaches its device, and its frozen layers are fixed, before the optimizer
+    # is built (its state then lands where the parameters are) and before DDP wraps it
+    # (DDP registers the parameters that need gradients once, at wrapping).
     model.to(device)
     if device.type == "cuda":
         model.to(memory_format=torch.channels_last)
+    _freeze(model, cfg.freeze)
+    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)  # frozen weights get no grad: Adam skips them
+    if state is not None:
+        optimizer.load_state_dict(state["optimizer"])  # cast to the parameters' device by torch
+        del state
     net = distributed.wrap(model, d, cfg.device)
     from restorekit.degradations import parse_spec
 
@@ -176,9 +208,10 @@ def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = True) -> T
     objective = get_objective(cfg.loss, cfg.self_supervised)
     images = ImageFolder(cfg.data, channels=cfg.channels, cache_mb=cfg.cache_mb, min_size=cfg.patch_size)
     image_sigma = _EstimatedSigma(images) if (cfg.self_supervised and model.conditioned) else None
-    blind = blind_sigma(images, degradation, cfg) if (model.conditioned and not cfg.self_supervised and d.main) else None
-    _freeze(model, cfg.freeze)
-    validate = Validator(cfg.val, cfg.val_noise or cfg.noise, cfg.channels, cfg.val_limit) if (cfg.val and d.main) else None
+    blind = (blind_sigma(images, degradation, cfg, scheme)
+             if (model.conditioned and not cfg.self_supervised and d.main) else None)
+    validate = (Validator(cfg.val, cfg.val_noise or cfg.noise, cfg.channels, cfg.val_limit, scheme, blind)
+                if (cfg.val and d.main) else None)
     log = CsvLog(rundir / "log.csv", resume_step=start) if d.main else None
     if d.main:
         (rundir / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
@@ -191,7 +224,7 @@ def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = True) -> T
     step = start
     try:
         for step in range(start + 1, cfg.steps + 1):
-            generator = step_generator(cfg.seed, step, d.rank)
+            generator = scheme.step(step, d.rank)
             batch = make_batch(images, degradation, batch_size=cfg.batch_size, patch_size=cfg.patch_size,
                                generator=generator, image_sigma=image_sigma).to(device)
             for group in optimizer.param_groups:
@@ -211,14 +244,15 @@ def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = True) -> T
                     best = val_psnr
                     _save_best(model, rundir, cfg, step, val_psnr, blind)
             if step % cfg.save_every == 0 or step == cfg.steps or validate_now:
-                mean_loss = distributed.mean(loss_sum / loss_n, d)
+                mean_loss = distributed.mean(loss_sum / loss_n, d, device)
                 if d.main:
                     elapsed = time.time() - t_last
                     rate = loss_n * cfg.batch_size * d.world / max(elapsed, 1e-9)
                     log.write(step=step, patches=step * cfg.batch_size * d.world, loss=f"{mean_loss:.6f}",
                               lr=f"{lr_at(step - 1, cfg):.3g}", val_psnr=f"{val_psnr:.3f}" if validate_now else "",
                               patches_per_s=f"{rate:.1f}", elapsed_s=f"{time.time() - t_start:.1f}")
-                    save_checkpoint(rundir, model=model, optimizer=optimizer, step=step, best=best, config=cfg.to_dict())
+                    save_checkpoint(rundir, model=model, optimizer=optimizer, step=step, best=best, config=cfg.to_dict(),
+                                    seed_scheme=scheme.name)
                 loss_sum, loss_n, t_last = 0.0, 0, time.time()
             rate = (step - start) * cfg.batch_size * d.world / max(time.time() - t_start, 1e-9)
             info = f"loss {loss.item():.4f}  {rate:.0f} patches/s"
