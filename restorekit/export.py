@@ -6,11 +6,12 @@ The graph takes
 - ``sigma``: float32 ``[N, 1, 1, 1]``, the noise level on the [0, 1] scale (25/255 for "25"),
   only for noise-conditioned models (``model.conditioned``);
 
-and returns ``restored`` ``[N, C, H, W]``. **H and W must be multiples of ``multiple``**
-(8 for FastUNet and U-Net, 1 for DnCNN): the graph has no padding of its own, so pad by
-reflection at the bottom and right and crop back, as ``restorekit.infer.tiling.apply_padded``
-does. ``multiple``, ``channels`` and ``conditioned`` are written into the file's
-``metadata_props`` so that a consumer can read them without this package.
+and returns ``restored`` ``[N, C, H, W]``, for any H and W: the graph pads the image by
+reflection at the bottom and right to the network's ``multiple`` (8 for FastUNet and U-Net)
+and crops the result back, exactly as ``restorekit.denoise`` does, so a consumer never pads
+by hand (images must be at least ``multiple`` pixels a side). ``multiple``, ``channels``
+and ``conditioned`` are written into the file's ``metadata_props`` so that a consumer can
+read them without this package.
 
 Uses the TorchScript-based exporter (``dynamo=False``): it needs only ``onnx``, works offline
 and handles dynamic sizes for every architecture here; the torch.export-based one needs
@@ -64,7 +65,7 @@ def export_onnx(model, path: str | os.PathLike, *, opset: int = DEFAULT_OPSET) -
     if path.suffix.lower() != ".onnx":
         raise RestorekitError(f"{path}: the output file must end in .onnx")
 
-    wrapper = _Conditioned(net) if conditioned else _Plain(net)
+    wrapper = _Padded(net, multiple, conditioned)
     side = max(2 * multiple, 16)  # example size only: the axes are declared dynamic below
     param = next(net.parameters(), None)
     device = param.device if param is not None else torch.device("cpu")
@@ -97,7 +98,7 @@ def export_onnx(model, path: str | os.PathLike, *, opset: int = DEFAULT_OPSET) -
                 "arch": str(getattr(net, "arch", type(net).__name__)),
                 "arch_args": json.dumps(getattr(net, "arch_args", {}), sort_keys=True),
                 "value_range": "image and restored in [0, 1]; sigma on the [0, 1] scale (25/255 for 25)",
-                "note": f"height and width must be multiples of {multiple}: pad by reflection, then crop",
+                "note": f"any height and width of at least {multiple}: the graph pads to a multiple of {multiple}",
             }
             del proto.metadata_props[:]
             for key, value in meta.items():
@@ -118,7 +119,7 @@ def read_onnx_meta(path: str | os.PathLike) -> dict[str, str]:
 
 
 def run_onnx(path: str | os.PathLike, image: np.ndarray, sigma: float | None = None, session=None) -> np.ndarray:
-    """Run an exported model with onnxruntime on ``[N, C, H, W]`` float32 (H, W multiples).
+    """Run an exported model with onnxruntime on ``[N, C, H, W]`` float32 of any H, W.
 
     ``sigma`` (the [0, 1] scale) is needed exactly when the model is conditioned.
     """
@@ -134,16 +135,19 @@ def run_onnx(path: str | os.PathLike, image: np.ndarray, sigma: float | None = N
     return session.run([OUTPUT], feeds)[0]
 
 
-def check_onnx(model, path: str | os.PathLike, sizes=((40, 24), (24, 56)), sigma: float = 25 / 255,
+def check_onnx(model, path: str | os.PathLike, sizes=((37, 29), (24, 57)), sigma: float = 25 / 255,
                seed: int = 0) -> float:
-    """Largest ``|onnxruntime - PyTorch|`` over random images of ``sizes`` (rounded up to the
-    model's multiple; the second one as a batch of two, to exercise the dynamic batch axis).
+    """Largest ``|onnxruntime - PyTorch|`` over random images of ``sizes`` (any sizes: the
+    graph pads; the second one as a batch of two, to exercise the dynamic batch axis).
+    PyTorch's side is restorekit's own padded application (:mod:`restorekit.infer.tiling`).
     """
+    from restorekit.infer.network import network_device
+    from restorekit.infer.tiling import apply_padded
+
     net = _as_module(model)
     multiple = int(getattr(net, "multiple", 1))
     conditioned = bool(getattr(net, "conditioned", False))
-    param = next(net.parameters(), None)
-    device = param.device if param is not None else torch.device("cpu")
+    device = network_device(net)
     ort = require("onnxruntime")
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     gen = torch.Generator().manual_seed(seed)
@@ -152,11 +156,10 @@ def check_onnx(model, path: str | os.PathLike, sizes=((40, 24), (24, 56)), sigma
     net.eval()
     try:
         for batch, (h, w) in enumerate(sizes, start=1):
-            h, w = -(-h // multiple) * multiple, -(-w // multiple) * multiple
             x = torch.rand(batch, net.in_channels, h, w, generator=gen)  # [N, C, H, W]
+            s = torch.full((batch,), sigma, device=device)
             with torch.inference_mode():
-                xs = x.to(device)
-                ref = net(xs, torch.full((batch,), sigma, device=device)) if conditioned else net(xs)
+                ref = apply_padded((lambda t: net(t, s)) if conditioned else net, x.to(device), multiple)
             got = run_onnx(path, x.numpy(), sigma if conditioned else None, session=session)
             worst = max(worst, float(np.abs(got - ref.float().cpu().numpy()).max()))
     finally:
@@ -176,23 +179,20 @@ def _as_module(model) -> nn.Module:
     raise ModelLoadError(f"model must be a name, a path or an nn.Module, got {type(model).__name__}")
 
 
-class _Conditioned(nn.Module):
-    """``(image [N, C, H, W], sigma [N, 1, 1, 1]) -> restored``: an ONNX-friendly sigma shape."""
+class _Padded(nn.Module):
+    """``(image [N, C, H, W][, sigma [N, 1, 1, 1]]) -> restored [N, C, H, W]`` for any H, W.
 
-    def __init__(self, net: nn.Module):
+    The padding is computed from the input's traced shape, so it stays dynamic in the graph:
+    reflection at the bottom and right up to the next multiple, cropped back after.
+    """
+
+    def __init__(self, net: nn.Module, multiple: int, conditioned: bool):
         super().__init__()
-        self.net = net
+        self.net, self.multiple, self.conditioned = net, multiple, conditioned
 
-    def forward(self, image: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
-        return self.net(image, sigma.reshape(-1))  # restorekit models take sigma as [N]
-
-
-class _Plain(nn.Module):
-    """``image -> restored`` for models that take no noise level."""
-
-    def __init__(self, net: nn.Module):
-        super().__init__()
-        self.net = net
-
-    def forward(self, image: torch.Tensor) -> torch.Tensor:
-        return self.net(image)
+    def forward(self, image: torch.Tensor, sigma: torch.Tensor | None = None) -> torch.Tensor:
+        h, w = image.shape[-2], image.shape[-1]
+        m = self.multiple
+        x = torch.nn.functional.pad(image, [0, (m - w % m) % m, 0, (m - h % m) % m], mode="reflect") if m > 1 else image
+        y = self.net(x, sigma.reshape(-1)) if self.conditioned else self.net(x)  # models take sigma as [N]
+        return y[..., :h, :w]

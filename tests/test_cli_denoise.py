@@ -256,3 +256,78 @@ def test_an_output_onto_another_input_is_refused_even_with_overwrite(tmp_path):
         outputs.plan_outputs([tmp_path], tmp_path, suffix="_dn", overwrite=True)
     jobs = outputs.plan_outputs([tmp_path / "a.png"], tmp_path / "out", suffix="_dn")
     assert jobs == [outputs.Job(tmp_path / "a.png", tmp_path / "out" / "a_dn.png")]
+
+
+# -- one core: the command line and Python agree -------------------------------------------
+
+
+@pytest.mark.parametrize("sigma", [None, 20])
+def test_cli_and_api_agree_for_a_stored_blind_level_and_tile_100(run_cli, tmp_path, sigma, monkeypatch):
+    # A model trained on non-Gaussian noise stores the level it was told (blind_sigma);
+    # both paths must take it when no sigma is given, and tile the same way at tile=100
+    # (the tile is rounded to the model's multiple before the overlap is chosen).
+    model = _randomise(create_model("fastunet", channels=1, widths=[8, 16, 32], blocks=1))
+    path = save_weights(tmp_path / "sp.safetensors", model, {"blind_sigma": 0.17})
+    image = _noisy((150, 230))
+    src = write_image(tmp_path / "in.tif", image, dtype=np.float32)
+    args = ["--sigma", str(sigma)] if sigma is not None else []
+    code, _, err = run_cli("denoise", src, "-o", tmp_path / "out.tif", "--model", path, "--tile", "100", *args)
+    assert code == 0, err
+    by_cli = read_image(tmp_path / "out.tif")[0]
+    by_api = np.clip(denoise(image, str(path), None if sigma is None else sigma / 255, tile=100), 0, 1)
+    np.testing.assert_array_equal(by_cli, by_api)
+    told = np.clip(denoise(image, str(path), 0.17 if sigma is None else sigma / 255, tile=100), 0, 1)
+    np.testing.assert_array_equal(by_api, told)
+    import restorekit.estimate
+
+    def no_estimate(*a, **k):
+        raise AssertionError("a model with a stored blind level must not be given an estimate")
+
+    monkeypatch.setattr(restorekit.estimate, "estimate_sigma", no_estimate)
+    assert run_cli("denoise", src, "-o", tmp_path / "again.tif", "--model", path, "--tile", "100", *args)[0] == 0
+    np.testing.assert_array_equal(read_image(tmp_path / "again.tif")[0], by_api)
+
+
+def test_a_module_is_never_moved(models):
+    from restorekit.infer import resolve_network
+
+    net = load_model(models["gray"])
+    assert resolve_network(net, 1, device="cpu") is net and resolve_network(net, 1) is net
+    if torch.cuda.is_available():  # on a GPU machine: asked for another device, it refuses
+        with pytest.raises(RestorekitError, match="move it yourself"):
+            denoise(_noisy((20, 24)), net, 0.1, device="cuda")
+    else:
+        with pytest.raises(RestorekitError, match="no CUDA device"):
+            denoise(_noisy((20, 24)), net, 0.1, device="cuda")
+    assert next(net.parameters()).device.type == "cpu"
+
+
+def test_strength_scales_the_level_a_conditioned_model_is_told(models):
+    net, image = load_model(models["gray"]), _noisy((24, 32))
+    np.testing.assert_array_equal(denoise(image, net, 0.1, strength=0.5), denoise(image, net, 0.05))
+    with pytest.raises(RestorekitError, match="strength"):
+        denoise(image, net, 0.1, strength=-1)
+
+
+def test_non_finite_pixels_are_refused_or_filled_and_put_back(models):
+    net, image = load_model(models["gray"]), _noisy((24, 32))
+    image[3, 4], image[10, 11] = np.nan, np.inf
+    with pytest.raises(RestorekitError, match="2 non-finite"):
+        denoise(image, net, 0.1)
+    out = denoise(image, net, 0.1, nan="fill")
+    assert np.isnan(out[3, 4]) and np.isinf(out[10, 11])
+    finite = np.isfinite(image)
+    assert np.isfinite(out[finite]).all()  # nothing spread
+
+
+def test_float_images_outside_unit_range_are_restored_in_their_own_range(models):
+    net, image = load_model(models["gray"]), _noisy((24, 32))
+    hdr = image * 1000.0 + 50.0
+    out = denoise(hdr, net, 25.0 / 255 * 1000.0)
+    np.testing.assert_allclose(out, denoise(image, net, 25 / 255) * 1000.0 + 50.0, rtol=1e-4, atol=1e-2)
+
+
+def test_pixel_shuffle_down_sampling_denoises_each_sub_image(models):
+    net, image = load_model(models["gray"]), _noisy((24, 32))
+    out = denoise(image, net, 0.1, pd=2)
+    np.testing.assert_array_equal(out[1::2, 0::2], denoise(np.ascontiguousarray(image[1::2, 0::2]), net, 0.1))

@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 import torch
 
+from restorekit.infer.tiling import apply_padded
+
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 
@@ -44,11 +46,11 @@ def test_onnxruntime_equals_pytorch_at_two_sizes(tmp_path, kind):
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     conditioned = kind == "fastunet"
     gen = torch.Generator().manual_seed(1)
-    for batch, h, w in ((1, 48, 64), (2, 24, 40)):  # multiples of 8, different sizes and batches
+    for batch, h, w in ((1, 48, 64), (2, 24, 40), (1, 201, 333), (2, 37, 29)):  # any size: the graph pads
         x = torch.rand(batch, net.in_channels, h, w, generator=gen)
         sigma = torch.tensor([15 / 255, 50 / 255][:batch])
         with torch.inference_mode():
-            ref = (net(x, sigma) if conditioned else net(x)).numpy()
+            ref = apply_padded((lambda t: net(t, sigma)) if conditioned else net, x, net.multiple).numpy()
         feeds = {"image": x.numpy()}
         if conditioned:
             feeds["sigma"] = sigma.reshape(batch, 1, 1, 1).numpy()
@@ -57,6 +59,15 @@ def test_onnxruntime_equals_pytorch_at_two_sizes(tmp_path, kind):
         assert np.abs(got - ref).max() < 1e-3
         assert np.abs(ref - x.numpy()).max() > 1e-2  # the network is not the identity
     assert check_onnx(net, path) < 1e-3
+
+
+@pytest.mark.slow
+def test_every_shipped_model_takes_odd_sizes_in_onnx(tmp_path):
+    from restorekit.models import list_models
+
+    for name in list_models():
+        path = export_onnx(name, tmp_path / f"{name}.onnx")
+        assert check_onnx(name, path, sizes=((201, 333), (37, 29))) < 1e-3, name
 
 
 def test_sigma_is_per_image_in_the_batch(tmp_path):
