@@ -46,7 +46,9 @@ def require(module: str):
 
     try:
         return importlib.import_module(module)
-    except ImportError:
+    except ModuleNotFoundError as exc:
+        if exc.name != module:  # installed, but broken inside: show the real cause
+            raise
         raise RestorekitError(f"ONNX support needs the {module} package: {_INSTALL}") from None
 
 

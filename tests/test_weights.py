@@ -129,6 +129,47 @@ def test_list_models_is_a_list_of_names():
     assert isinstance(names, list) and all(isinstance(n, str) and "/" not in n for n in names)
 
 
+# ---- the shipped weights -------------------------------------------------------------------
+
+# Statistics of the predicted noise ``x - model(x, sigma)`` of each shipped model on
+# ``_pattern`` (batch 2, sigma 10 and 40): its mean, mean square and mean times a ramp over
+# the flattened tensor (which a flip or a permutation changes). Recorded with the FastUNet of
+# commit e521433, before it moved to the shared layers; equal to float32 rounding (~1e-9).
+SHIPPED_CHECKSUMS = {
+    "fastunet.gray": (-0.000732818521404018, 0.0051140280956991436, -0.0004324420120216049),
+    "fastunet.color": (4.0826308799700605e-05, 0.007412590254157735, -0.00014159085781503),
+}
+CHECKSUM_TOLERANCE = 1e-6
+
+
+def _pattern(channels: int, h: int = 40, w: int = 48, batch: int = 2) -> torch.Tensor:
+    """A noisy-looking image from a formula: the same on every machine and torch version."""
+    i = torch.arange(h, dtype=torch.float64).reshape(h, 1)
+    j = torch.arange(w, dtype=torch.float64).reshape(1, w)
+    images = [[(0.5 + 0.3 * torch.sin(0.21 * i + 0.13 * j + 1.7 * k + 0.9 * n)
+                + 0.3 * (((i * 7919 + j * 104729 + k * 31 + n * 17) % 97) / 97 - 0.5)).clamp(0, 1)
+               for k in range(channels)] for n in range(batch)]
+    return torch.stack([torch.stack(channel) for channel in images]).float()  # [B, C, H, W]
+
+
+@pytest.mark.parametrize("name", sorted(SHIPPED_CHECKSUMS))
+def test_shipped_weights_fit_exactly_and_give_the_recorded_outputs(name):
+    from safetensors.torch import load_file
+
+    model = load_model(name)
+    assert list_models() == sorted(SHIPPED_CHECKSUMS)  # a new shipped model needs its checksums
+    stored = load_file(str(models.resolve_model_path(name)))
+    own = model.state_dict()
+    assert sorted(stored) == sorted(own)  # no missing, no unexpected keys
+    assert all(torch.equal(stored[k], own[k]) for k in own)  # loaded bit for bit
+    x = _pattern(model.in_channels)
+    with torch.no_grad():
+        noise = (x - model(x, torch.tensor([10 / 255, 40 / 255]))).double()
+    ramp = torch.linspace(-1, 1, noise.numel(), dtype=torch.float64).reshape(noise.shape)
+    got = (float(noise.mean()), float(noise.square().mean()), float((noise * ramp).mean()))
+    assert got == pytest.approx(SHIPPED_CHECKSUMS[name], abs=CHECKSUM_TOLERANCE, rel=0)
+
+
 # ---- foreign DnCNN checkpoints -------------------------------------------------------------
 
 

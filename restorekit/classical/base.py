@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Callable, Protocol, runtime_checkable
 
 import numpy as np
@@ -33,8 +32,8 @@ class Restorer(Protocol):
     def __call__(self, image: np.ndarray, sigma: float | None) -> np.ndarray: ...
 
 
-# Modules whose import registers the classical methods (see _import_methods).
-_METHOD_MODULES = ("filters", "wavelet", "tv", "nlm", "block_matching")
+# Filled by the method modules' @register_method decorators when restorekit/classical/__init__.py
+# imports them; this module imports none of them.
 _REGISTRY: dict[str, Callable[[], Restorer]] = {}
 
 
@@ -52,22 +51,13 @@ def register_method(name: str) -> Callable[[Callable[[], Restorer]], Callable[[]
 
 def get_method(name: str) -> Restorer:
     """A ready-to-call classical method by name (see ``list_methods``)."""
-    _import_methods()
     if name not in _REGISTRY:
         raise RestorekitError(f"unknown method {name!r}; known: {', '.join(list_methods())}")
     return _REGISTRY[name]()
 
 
 def list_methods() -> list[str]:
-    _import_methods()
     return sorted(_REGISTRY)
-
-
-def _import_methods() -> None:
-    # Importing a method module runs its @register_method decorators; the modules import
-    # scikit-image and bm3d only when a method runs, so this stays cheap.
-    for module in _METHOD_MODULES:
-        importlib.import_module(f"restorekit.classical.{module}")
 
 
 class ClassicalMethod:

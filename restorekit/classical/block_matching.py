@@ -7,18 +7,45 @@ measure 29.985 dB with the paper protocol, see tests/test_classical.py and docs/
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from typing import Iterator
+
 import numpy as np
 
 from restorekit.classical.base import ClassicalMethod, register_method
 
 BM3D_PROFILE = "np"
 
+_trapz_lock = threading.Lock()
+_trapz_users = 0  # calls inside _numpy_trapz(); the last one out removes the alias
+_trapz_added = False  # whether the first one in added np.trapz (it was missing)
 
-def _numpy_trapz_shim() -> None:
-    """bm3d 4.0.3 (through bm4d) calls ``np.trapz`` in its correlated-noise and deblurring
-    code; NumPy 2.4 removed it in favour of ``np.trapezoid``, which computes the same thing."""
-    if not hasattr(np, "trapz") and hasattr(np, "trapezoid"):
-        np.trapz = np.trapezoid
+
+@contextlib.contextmanager
+def _numpy_trapz() -> Iterator[None]:
+    """``np.trapz`` for the duration of a bm3d call, and only then.
+
+    bm3d 4.0.3 (through bm4d) calls ``np.trapz`` in its correlated-noise and deblurring code;
+    NumPy 2.4 removed it in favour of ``np.trapezoid``, which computes the same thing. The
+    alias is added for as long as any bm3d call runs (a count, so that concurrent calls
+    overlap safely) and removed after the last, leaving NumPy as it was for everyone else.
+    """
+    global _trapz_users, _trapz_added
+    with _trapz_lock:
+        if _trapz_users == 0:
+            _trapz_added = not hasattr(np, "trapz") and hasattr(np, "trapezoid")
+            if _trapz_added:
+                np.trapz = np.trapezoid
+        _trapz_users += 1
+    try:
+        yield
+    finally:
+        with _trapz_lock:
+            _trapz_users -= 1
+            if _trapz_users == 0 and _trapz_added:
+                del np.trapz
+                _trapz_added = False
 
 
 @register_method("bm3d")
@@ -31,10 +58,10 @@ class BM3D(ClassicalMethod):
         self.profile = profile
 
     def denoise(self, image: np.ndarray, sigma: float) -> np.ndarray:
-        _numpy_trapz_shim()
         import bm3d
 
         img = image.astype(np.float64)
-        if img.ndim == 3:
-            return bm3d.bm3d_rgb(img, sigma_psd=sigma, profile=self.profile)
-        return bm3d.bm3d(img, sigma_psd=sigma, profile=self.profile, stage_arg=bm3d.BM3DStages.ALL_STAGES)
+        with _numpy_trapz():
+            if img.ndim == 3:
+                return bm3d.bm3d_rgb(img, sigma_psd=sigma, profile=self.profile)
+            return bm3d.bm3d(img, sigma_psd=sigma, profile=self.profile, stage_arg=bm3d.BM3DStages.ALL_STAGES)

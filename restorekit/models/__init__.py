@@ -16,6 +16,10 @@ from torch import nn
 from restorekit.errors import ModelLoadError
 from restorekit.models.registry import create_model, list_architectures, register_model
 
+# The architectures: importing each file runs its @register_model decorators. A new
+# architecture file is added here (tests/test_models.py checks that none is left out).
+from restorekit.models import dae, dncnn, fastunet, unet  # noqa: F401
+
 __all__ = ["register_model", "create_model", "list_architectures", "list_models", "load_model"]
 
 _FOREIGN_SUFFIXES = (".pth", ".pt")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from restorekit.models.layers import check_channels, check_multiple, conv3x3
+from restorekit.models.layers import check_channels, check_input, conv3x3
 from restorekit.models.registry import register_model
 
 
@@ -61,7 +61,7 @@ class DAE(nn.Module):
                 nn.init.zeros_(m.bias)
 
     def forward(self, x: torch.Tensor, sigma: torch.Tensor | None = None) -> torch.Tensor:
-        check_multiple(x, self.multiple)
+        check_input(self, x)
         skips = [self.head(x)]  # [B, f, H, W]
         for down in self.down:
             skips.append(down(skips[-1]))  # level i: [B, f * 2**i, H / 2**i, W / 2**i]

@@ -20,7 +20,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from restorekit.models.layers import check_channels, conv3x3
+from restorekit.models.layers import check_channels, check_input, conv3x3
 from restorekit.models.registry import register_model
 
 
@@ -82,6 +82,7 @@ class DnCNN(nn.Module):
 
     def forward(self, x: torch.Tensor, sigma: torch.Tensor | None = None) -> torch.Tensor:
         # sigma is ignored: DnCNN is trained for one level (S) or blind (B).
+        check_input(self, x)
         return x - self.body(x)
 
 

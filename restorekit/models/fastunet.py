@@ -17,27 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from restorekit.models.layers import check_channels, check_input, res_blocks, sigma_map
 from restorekit.models.registry import register_model
-
-
-class ResBlock(nn.Module):
-    """x + conv(relu(conv(x))); the second conv starts at zero so each block starts as identity."""
-
-    def __init__(self, width: int):
-        super().__init__()
-        self.conv1 = nn.Conv2d(width, width, 3, padding=1)
-        self.conv2 = nn.Conv2d(width, width, 3, padding=1)
-        nn.init.kaiming_normal_(self.conv1.weight, nonlinearity="relu")
-        nn.init.zeros_(self.conv1.bias)
-        nn.init.zeros_(self.conv2.weight)
-        nn.init.zeros_(self.conv2.bias)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x + self.conv2(F.relu(self.conv1(x), inplace=True))
-
-
-def _blocks(width: int, n: int) -> nn.Sequential:
-    return nn.Sequential(*(ResBlock(width) for _ in range(n)))
 
 
 class FastUNet(nn.Module):
@@ -54,33 +35,30 @@ class FastUNet(nn.Module):
 
     def __init__(self, channels: int = 1, widths: tuple[int, ...] = (32, 64, 128), blocks: int = 2):
         super().__init__()
-        if channels not in (1, 3):
-            raise ValueError(f"channels must be 1 or 3, got {channels}")
+        if len(widths) != 3:
+            raise ValueError(f"widths must give the three levels, got {widths}")
         w1, w2, w3 = widths
-        self.in_channels = channels
+        self.in_channels = check_channels(channels)
         self.multiple = 8  # unshuffle (2) x two stride-2 levels (4)
         self.head = nn.Conv2d(4 * channels + 1, w1, 3, padding=1)
-        self.enc1 = _blocks(w1, blocks)
+        self.enc1 = res_blocks(w1, blocks)
         self.down1 = nn.Conv2d(w1, w2, 2, stride=2)
-        self.enc2 = _blocks(w2, blocks)
+        self.enc2 = res_blocks(w2, blocks)
         self.down2 = nn.Conv2d(w2, w3, 2, stride=2)
-        self.body = _blocks(w3, blocks)
+        self.body = res_blocks(w3, blocks)
         self.up2 = nn.ConvTranspose2d(w3, w2, 2, stride=2)
-        self.dec2 = _blocks(w2, blocks)
+        self.dec2 = res_blocks(w2, blocks)
         self.up1 = nn.ConvTranspose2d(w2, w1, 2, stride=2)
-        self.dec1 = _blocks(w1, blocks)
+        self.dec1 = res_blocks(w1, blocks)
         self.tail = nn.Conv2d(w1, 4 * channels, 3, padding=1)
         nn.init.kaiming_normal_(self.head.weight, nonlinearity="relu")
         nn.init.zeros_(self.tail.weight)  # start as the identity map: out = x
         nn.init.zeros_(self.tail.bias)
 
     def forward(self, x: torch.Tensor, sigma: torch.Tensor | None = None) -> torch.Tensor:
-        if sigma is None:
-            raise ValueError("FastUNet needs sigma; use restorekit.denoise for blind use")
-        b, _, h, w = x.shape
+        check_input(self, x, sigma)
         s = F.pixel_unshuffle(x, 2)  # [B, 4C, H/2, W/2]
-        smap = sigma.reshape(b, 1, 1, 1).to(s.dtype).expand(b, 1, h // 2, w // 2)
-        x1 = self.enc1(self.head(torch.cat([s, smap], dim=1)))  # [B, w1, H/2, W/2]
+        x1 = self.enc1(self.head(torch.cat([s, sigma_map(sigma, s)], dim=1)))  # [B, w1, H/2, W/2]
         x2 = self.enc2(self.down1(x1))  # [B, w2, H/4, W/4]
         x3 = self.body(self.down2(x2))  # [B, w3, H/8, W/8]
         y = self.dec2(self.up2(x3) + x2)

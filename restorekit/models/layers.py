@@ -6,6 +6,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from restorekit.errors import RestorekitError
+
 
 def conv3x3(cin: int, cout: int, bias: bool = True, stride: int = 1) -> nn.Conv2d:
     """A 3x3 convolution that keeps the size (stride 1) or halves it (stride 2)."""
@@ -30,7 +32,7 @@ class ResBlock(nn.Module):
                 nn.init.zeros_(conv.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x + self.conv2(F.relu(self.conv1(x)))
+        return x + self.conv2(F.relu(self.conv1(x), inplace=True))
 
 
 def res_blocks(width: int, n: int, bias: bool = True) -> nn.Sequential:
@@ -38,18 +40,14 @@ def res_blocks(width: int, n: int, bias: bool = True) -> nn.Sequential:
 
 
 def sigma_map(sigma: torch.Tensor | float, x: torch.Tensor) -> torch.Tensor:
-    """Broadcast a noise level per image (``[B]``, ``[]`` or a float) to ``[B, 1, H, W]``.
-
-    A ``[B, 1, H, W]`` map is passed through unchanged (spatially varying noise).
+    """Broadcast a noise level per image (``[B]``, ``[1]``, ``[]``, ``[B, 1, 1, 1]`` or a float)
+    to ``[B, 1, H, W]`` at ``x``'s size; a ``[B, 1, H, W]`` map (spatially varying noise)
+    passes through. The shapes are checked by ``check_input`` first.
     """
     b, _, h, w = x.shape
     s = torch.as_tensor(sigma, dtype=x.dtype, device=x.device)
-    if s.dim() == 4:
-        if s.shape != (b, 1, h, w):
-            raise ValueError(f"sigma map must be [{b}, 1, {h}, {w}], got {list(s.shape)}")
+    if s.dim() == 4 and s.shape[-2:] != (1, 1):
         return s
-    if s.numel() not in (1, b):
-        raise ValueError(f"sigma must hold 1 or {b} values (one per image), got {s.numel()}")
     return s.reshape(-1, 1, 1, 1).expand(b, 1, h, w)
 
 
@@ -59,9 +57,37 @@ def check_channels(channels: int) -> int:
     return channels
 
 
-def check_multiple(x: torch.Tensor, multiple: int) -> None:
-    """A clear error instead of a shape mismatch deep inside a U-Net's skip connections."""
-    h, w = x.shape[-2:]
-    if h % multiple or w % multiple:
-        raise ValueError(f"input is {h}x{w}; H and W must be multiples of {multiple} "
-                         "(pad with restorekit.infer.tiling.pad_to_multiple, or use restorekit.denoise)")
+def check_input(model: nn.Module, x: torch.Tensor, sigma: torch.Tensor | float | None = None,
+                sigma_maps: bool = False) -> None:
+    """One clear ``RestorekitError`` for an input that ``model`` cannot take, instead of a
+    shape mismatch deep inside torch (in a U-Net's skip connections, say).
+
+    Checks ``x`` against ``model.in_channels`` and ``model.multiple`` and, for a
+    noise-conditioned model, that ``sigma`` is one value or one per image (or, with
+    ``sigma_maps``, a ``[B, 1, H, W]`` map). Every architecture calls it first in ``forward``.
+    """
+    name = getattr(model, "arch", None) or type(model).__name__.lower()
+    c, m = model.in_channels, model.multiple
+    if not isinstance(x, torch.Tensor) or x.dim() != 4 or x.shape[1] != c:
+        got = list(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+        raise RestorekitError(f"{name} takes images as [B, {c}, H, W], got {got}")
+    b, _, h, w = x.shape
+    if h % m or w % m:
+        raise RestorekitError(f"{name} needs H and W to be multiples of {m}, got {h}x{w}; "
+                              "restorekit.denoise pads for you")
+    if not model.conditioned:
+        return  # sigma is ignored
+    if sigma is None:
+        raise RestorekitError(f"{name} is noise-conditioned and needs sigma; "
+                              "restorekit.denoise estimates it when sigma=None")
+    try:
+        s = torch.as_tensor(sigma)
+    except (TypeError, ValueError, RuntimeError):
+        raise RestorekitError(f"{name}: sigma must be a number or a tensor, got {type(sigma).__name__}") from None
+    if sigma_maps and s.dim() == 4 and s.shape[-2:] != (1, 1):
+        if tuple(s.shape) != (b, 1, h, w):
+            raise RestorekitError(f"{name}: a sigma map must be [{b}, 1, {h}, {w}], got {list(s.shape)}")
+    elif s.numel() not in (1, b) or (s.dim() == 4 and s.shape[1:] != (1, 1, 1)):
+        maps = f" or a [{b}, 1, {h}, {w}] map" if sigma_maps else ""
+        raise RestorekitError(f"{name} takes sigma as one value or one per image ([{b}]){maps}, "
+                              f"got shape {list(s.shape)}")

@@ -6,6 +6,9 @@
 Every model built here carries ``arch`` (the registered name) and ``arch_args`` (the keyword
 arguments it was built with), so that weights can be saved with enough to rebuild it.
 Constructors never touch disk or network: weights load only through ``load_model``.
+
+The registry imports no architecture: ``restorekit/models/__init__.py`` imports the
+architecture files, whose ``@register_model`` decorators fill it.
 """
 
 from __future__ import annotations
@@ -34,7 +37,6 @@ def register_model(name: str) -> Callable[[Callable[..., nn.Module]], Callable[.
 
 def create_model(name: str, **kwargs) -> nn.Module:
     """Build a registered architecture with random weights."""
-    _import_architectures()
     if name not in _REGISTRY:
         raise ModelLoadError(f"unknown architecture {name!r}; known: {', '.join(list_architectures())}")
     fn = _REGISTRY[name]
@@ -50,10 +52,4 @@ def create_model(name: str, **kwargs) -> nn.Module:
 
 
 def list_architectures() -> list[str]:
-    _import_architectures()
     return sorted(_REGISTRY)
-
-
-def _import_architectures() -> None:
-    # Importing the architecture modules runs their @register_model decorators.
-    from restorekit.models import dae, dncnn, fastunet, unet  # noqa: F401

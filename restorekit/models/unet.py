@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from restorekit.models.layers import check_channels, check_multiple, conv3x3, res_blocks, sigma_map
+from restorekit.models.layers import check_channels, check_input, conv3x3, res_blocks, sigma_map
 from restorekit.models.registry import register_model
 
 
@@ -53,10 +53,7 @@ class UNet(nn.Module):
                 nn.init.kaiming_normal_(m.weight, nonlinearity="linear")
 
     def forward(self, x: torch.Tensor, sigma: torch.Tensor | None = None) -> torch.Tensor:
-        if sigma is None:
-            raise ValueError("UNet is noise-level conditioned and needs sigma; "
-                             "use restorekit.denoise(image, model, sigma=None) for blind use")
-        check_multiple(x, self.multiple)
+        check_input(self, x, sigma, sigma_maps=True)
         skips = [self.head(torch.cat([x, sigma_map(sigma, x)], dim=1))]  # [B, w0, H, W]
         for down in self.down:
             skips.append(down(skips[-1]))  # level i: [B, w_i, H / 2**i, W / 2**i]

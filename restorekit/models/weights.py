@@ -71,14 +71,14 @@ def save_weights(path: str | os.PathLike, model: nn.Module, meta: dict | None = 
 
 def read_meta(path: str | os.PathLike) -> dict:
     """The JSON sidecar of ``path``, or the copy embedded in the file where the sidecar is missing."""
+    from safetensors import safe_open  # outside the try: a broken install is no "corrupt file"
+
     path = Path(path)
     side = sidecar_path(path)
     try:
         if side.exists():
             info = json.loads(side.read_text())
         else:
-            from safetensors import safe_open
-
             with safe_open(str(path), framework="pt") as f:
                 embedded = (f.metadata() or {}).get(_META_KEY)
             if embedded is None:
