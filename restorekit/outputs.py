@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Iterable
 
 from restorekit.errors import RestorekitError
-from restorekit.io import IMAGE_SUFFIXES, list_images
+from restorekit.io import IMAGE_SUFFIXES, list_images, output_format
+from restorekit.io.formats import is_image_name
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,15 @@ def plan_outputs(inputs: Iterable[str | os.PathLike], out: str | os.PathLike, *,
 
 
 def _names_a_file(out: Path) -> bool:
-    return out.suffix.lower() in IMAGE_SUFFIXES and not out.is_dir()
+    """Whether ``-o`` names an image file (else a folder).
+
+    A name with an image suffix that we cannot write (``.heic``, ``.webp`` without Pillow's
+    WebP) is refused with one line rather than taken for a folder.
+    """
+    if out.is_dir() or not is_image_name(out):
+        return False
+    output_format(out, option="-o ")  # raises for a format we cannot write
+    return out.suffix.lower() in IMAGE_SUFFIXES
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -77,3 +86,22 @@ def _same_file(a: Path, b: Path) -> bool:
         return a.resolve() == b.resolve() or (b.exists() and os.path.samefile(a, b))
     except OSError:
         return False
+
+
+def check_output_file(path: str | os.PathLike, *, inputs: Iterable[str | os.PathLike] = (), overwrite: bool = False,
+                      option: str = "-o") -> Path:
+    """A report, figure or export path, refused before any work when writing it would lose data.
+
+    Refused: a path that is one of the ``inputs`` (an input image, even with ``--overwrite``),
+    a folder, or an existing file without ``overwrite``. Returns the path.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise RestorekitError(f"{option} {path} is a folder; give a file name")
+    resolved = path.resolve()
+    for item in inputs:
+        if Path(item).resolve() == resolved:
+            raise RestorekitError(f"{option} {path} is one of the inputs; writing it would destroy that input")
+    if path.exists() and not overwrite:
+        raise RestorekitError(f"{option} {path} exists; pass --overwrite to replace it")
+    return path

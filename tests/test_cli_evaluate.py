@@ -137,3 +137,26 @@ def test_paper_protocol_on_set12_matches_a_hand_made_pipeline(run_cli, tmp_path)
         for image, score in ((noisy, noisy_psnr), (restored, method_psnr)):
             image8 = (np.clip(image, 0, 1) * 255 + 0.5).astype(np.uint8)
             assert score == pytest.approx(peak_signal_noise_ratio(clean8, image8, data_range=255), abs=1e-9)
+
+
+@pytest.mark.parametrize("option", ["--json", "--csv", "--markdown", "--figure"])
+def test_reports_never_overwrite_an_input_image(run_cli, folders, option):
+    set_a, _ = folders
+    victim = sorted(set_a.iterdir())[0]
+    before = victim.read_bytes()
+    code, _, stderr = run_cli("evaluate", "--method", "median", "--data", set_a, "--noise", "gaussian:25",
+                              option, victim, "--overwrite")
+    assert code == 1 and "is one of the inputs" in stderr and len(stderr.strip().splitlines()) == 1
+    assert victim.read_bytes() == before
+
+
+def test_reports_refuse_existing_files_and_each_other(run_cli, folders, tmp_path):
+    set_a, _ = folders
+    (tmp_path / "r.json").write_text("keep me")
+    args = ("evaluate", "--method", "median", "--data", set_a, "--noise", "gaussian:25")
+    code, _, stderr = run_cli(*args, "--json", tmp_path / "r.json")
+    assert code == 1 and "--overwrite" in stderr and (tmp_path / "r.json").read_text() == "keep me"
+    code, _, stderr = run_cli(*args, "--csv", tmp_path / "x.txt", "--markdown", tmp_path / "x.txt")
+    assert code == 1 and "same file" in stderr
+    code, _, stderr = run_cli(*args, "--save-images", set_a)
+    assert code == 1 and "holds input images" in stderr

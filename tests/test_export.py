@@ -100,9 +100,14 @@ def test_cli_exports_a_saved_model(run_cli, tmp_path):
     weights = save_weights(tmp_path / "m.safetensors", _model("fastunet"))
     code, out, err = run_cli("export", weights, "--format", "onnx", "-o", tmp_path / "out" / "m.onnx", "--check")
     assert code == 0, err
-    assert "multiples of 8" in out and "max abs difference" in out
+    assert "any H and W" in out and "max abs difference" in out
     assert float(out.rsplit(" ", 1)[-1]) < 1e-3
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["m.onnx"]  # no temp file left
+    before = (tmp_path / "out" / "m.onnx").read_bytes()
+    code, _, err = run_cli("export", weights, "-o", tmp_path / "out" / "m.onnx")
+    assert code == 1 and "--overwrite" in err and (tmp_path / "out" / "m.onnx").read_bytes() == before
+    code, _, err = run_cli("export", weights, "-o", tmp_path / "out" / "m.onnx", "--opset", "99")
+    assert code == 2 and "11<=x<=20" in err and "Traceback" not in err
 
 
 @pytest.mark.parametrize("args,message", [

@@ -37,8 +37,9 @@ _FILE = click.Path(dir_okay=False, path_type=Path)
               help="Write a PNG: the same crop of clean, noisy and each method's output, with PSNR.")
 @click.option("--save-images", type=click.Path(file_okay=False, path_type=Path),
               help="Write the scored 8-bit images to DIR/<dataset>/<noise>/<method>/.")
+@click.option("--overwrite", is_flag=True, help="Replace report, figure and image files that already exist.")
 def evaluate_command(methods, models, data, noise, protocol, seed, blind, limit, crop,
-                     json_path, csv_path, markdown_path, figure_path, save_images):
+                     json_path, csv_path, markdown_path, figure_path, save_images, overwrite):
     """Score denoisers on folders of clean images: PSNR, SSIM and speed.
 
     Each image is degraded once and every method restores that same image; outputs are
@@ -67,6 +68,8 @@ def evaluate_command(methods, models, data, noise, protocol, seed, blind, limit,
     runs = [(spec, protocol or default_protocol(spec)) for spec in noise]
     for spec, proto in runs:
         make_degrader(spec, proto, seed)
+    _check_outputs(datasets, overwrite, json=json_path, csv=csv_path, markdown=markdown_path, figure=figure_path,
+                   save_images=save_images)
     restorers = [resolve_method(name) for name in names]
 
     total = sum(len(images) for _, images in datasets) * len(runs) * len(restorers)
@@ -93,6 +96,28 @@ def evaluate_command(methods, models, data, noise, protocol, seed, blind, limit,
         click.echo(f"wrote {figure_path}")
     if save_images is not None:
         click.echo(f"wrote images under {save_images}")
+
+
+def _check_outputs(datasets, overwrite: bool, *, save_images, **reports) -> None:
+    """Refuse, before any work, a report written over an input, another report, or an existing file."""
+    from restorekit.errors import RestorekitError
+    from restorekit.outputs import check_output_file
+
+    inputs = [image for _, images in datasets for image in images]
+    given = {name: path for name, path in reports.items() if path is not None}
+    seen: dict[Path, str] = {}
+    for name, path in given.items():
+        check_output_file(path, inputs=inputs, overwrite=overwrite, option=f"--{name}")
+        if path.resolve() in seen:
+            raise RestorekitError(f"--{seen[path.resolve()]} and --{name} name the same file {path}")
+        seen[path.resolve()] = name
+    if save_images is not None:
+        root = save_images.resolve()
+        for image in inputs:
+            if root == image.resolve().parent or root in image.resolve().parents:
+                raise RestorekitError(f"--save-images {save_images} holds input images; give another folder")
+        if save_images.exists() and any(save_images.iterdir()) and not overwrite:
+            raise RestorekitError(f"--save-images {save_images} is not empty; pass --overwrite to write into it")
 
 
 def _datasets(items: list[str], limit: int | None) -> list[tuple[str, list[Path]]]:
