@@ -269,3 +269,27 @@ def test_non_gaussian_noise_stores_the_level_for_blind_use(image_dir, tmp_path):
 
     train(_cfg(image_dir, tmp_path / "g", steps=2, val=None), progress=False)
     assert "blind_sigma" not in load_model(tmp_path / "g").meta  # Gaussian: the estimator measures it
+
+
+def test_holdout_validates_on_training_images_never_trained_on(image_dir, tmp_path, monkeypatch):
+    import restorekit.train.trainer as trainer
+    from restorekit.data.folders import holdout
+
+    held = holdout([image_dir], 2)
+    assert held == holdout([image_dir], 2) and len(set(held)) == 2  # fixed, no seed involved
+    seen = []
+    real = trainer.ImageFolder
+
+    def spy(dirs, *args, **kw):
+        folder = real(dirs, *args, **kw)
+        seen.append([p.name for p in folder.paths])
+        return folder
+
+    monkeypatch.setattr(trainer, "ImageFolder", spy)
+    result = trainer.train(_cfg(image_dir, tmp_path / "h", val=None, holdout=2), progress=False)
+    training, validation = seen
+    assert sorted(validation) == sorted(p.name for p in held)
+    assert not set(training) & set(validation) and len(training) == 4
+    assert result.best_psnr > 0
+    with pytest.raises(RestorekitError, match="not both"):
+        _cfg(image_dir, tmp_path / "x", holdout=2)  # --val given too

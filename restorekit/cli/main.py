@@ -15,7 +15,7 @@ from restorekit.cli.app import app
 from restorekit.errors import RestorekitError
 
 # One module per command; importing it registers the command on `app`.
-COMMANDS = ("degrade", "evaluate", "denoise", "train", "finetune", "models", "export", "deblur")
+COMMANDS = ("degrade", "evaluate", "denoise", "train", "finetune", "models", "export", "deblur", "serve")
 
 for _name in COMMANDS:
     try:
@@ -34,8 +34,12 @@ def main(argv: list[str] | None = None) -> None:
         code = app.main(args=args, prog_name="restorekit", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
+    except click.ClickException as exc:  # a bad option or argument: one line, exit 2 (click's convention)
+        if debug:
+            raise
+        command = f" {exc.ctx.command_path}" if getattr(exc, "ctx", None) is not None else ""
+        hint = f" (see restorekit{command.removeprefix(' restorekit')} --help)" if isinstance(exc, click.UsageError) else ""
+        print(f"error: {exc.format_message()}{hint}", file=sys.stderr)
         sys.exit(exc.exit_code)
     except click.Abort:
         print("aborted", file=sys.stderr)

@@ -28,6 +28,7 @@ _SHARED = [
     click.option("--seed", type=int),
     click.option("--val-every", type=int),
     click.option("--val-limit", type=int, help="Validate on the first N images only."),
+    click.option("--holdout", type=int, help="Without --val: keep N training images out of training and validate on them."),
     click.option("--save-every", type=int, help="Write the resumable checkpoint every N steps."),
     click.option("--device", help="cpu, cuda or cuda:N."),
     click.option("--config", "config_file", type=click.Path(dir_okay=False), help="JSON file of options; flags override it."),

@@ -39,11 +39,15 @@ class ImageFolder:
     (180, 180, 1)
     """
 
-    def __init__(self, dirs: Iterable[str | Path], channels: int = 1, cache_mb: float = 1024, min_size: int = 0):
+    def __init__(self, dirs: Iterable[str | Path], channels: int = 1, cache_mb: float = 1024, min_size: int = 0,
+                 *, exclude: Iterable[Path] = ()):
         from restorekit.io import list_images
 
         self.channels = channels
-        self.paths: list[Path] = list_images([str(d) for d in dirs])
+        skip = {Path(p).resolve() for p in exclude}
+        self.paths: list[Path] = [p for p in list_images([str(d) for d in dirs]) if p.resolve() not in skip]
+        if not self.paths:
+            raise RestorekitError(f"no training images left in {', '.join(map(str, dirs))}")
         self._cache: OrderedDict[int, np.ndarray] = OrderedDict()
         self._cache_bytes = 0
         self._cache_limit = int(cache_mb * 2**20)
@@ -71,6 +75,23 @@ class ImageFolder:
             _, old = self._cache.popitem(last=False)
             self._cache_bytes -= old.nbytes
         return image
+
+
+def holdout(dirs: Iterable[str | Path], count: int) -> list[Path]:
+    """A fixed handful of the training images, kept out of training to validate on.
+
+    ``count`` images spread evenly over the sorted file list (every k-th), so the choice
+    depends only on the folders' contents and never on a seed or the machine.
+    """
+    from restorekit.io import list_images
+
+    paths = list_images([str(d) for d in dirs])
+    if count <= 0:
+        return []
+    if count >= len(paths):
+        raise RestorekitError(f"cannot hold out {count} of {len(paths)} training images")
+    step = len(paths) / count
+    return [paths[int(i * step + step / 2)] for i in range(count)]
 
 
 def image_size(path: str | Path) -> tuple[int, int]:

@@ -30,6 +30,7 @@ class TrainConfig:
     val_every: int = 500
     save_every: int = 100
     val_limit: int | None = None  # validate on the first N images only
+    holdout: int = 0  # without --val: hold out N training images (never trained on) and validate on them
     cache_mb: float = 1024
     device: str = "cpu"
     init_from: str | None = None  # start from these weights (fine-tuning)
@@ -41,6 +42,8 @@ class TrainConfig:
             raise RestorekitError("steps and batch size must be >= 1, patch size >= 8")
         if self.channels not in (1, 3):
             raise RestorekitError(f"channels must be 1 or 3, got {self.channels}")
+        if self.holdout < 0 or (self.holdout and self.val):
+            raise RestorekitError("--holdout N validates on N held-out training images: give it or --val, not both")
         if not 0 < self.lr:
             raise RestorekitError("the learning rate must be positive")
 

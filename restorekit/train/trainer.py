@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from restorekit.data import ImageFolder, make_batch
+from restorekit.data.folders import holdout
 from restorekit.errors import RestorekitError
 from restorekit.losses import get_objective
 from restorekit.train import distributed
@@ -47,12 +48,11 @@ def lr_at(step: int, cfg: TrainConfig) -> float:
 class Validator:
     """PSNR on a fixed set of degraded images, under the evaluation protocol (8-bit output)."""
 
-    def __init__(self, folder: str, spec: str, channels: int, limit: int | None, seeds: "SeedScheme",
+    def __init__(self, images: ImageFolder, spec: str, channels: int, limit: int | None, seeds: "SeedScheme",
                  blind: float | None = None):
         from restorekit.degradations import degrade, paper_degrade, parse_spec
 
         degradation = parse_spec(spec)
-        images = ImageFolder([folder], channels=channels, cache_mb=0)
         n = len(images) if limit is None else min(limit, len(images))
         self.clean = [images[i][..., 0] if channels == 1 else images[i] for i in range(n)]
         lo, hi = degradation.noise_range or (None, None)
@@ -144,7 +144,8 @@ def _save_best(model, rundir: Path, cfg: TrainConfig, step: int, val_psnr: float
             "patches_seen": step * cfg.batch_size, "config": cfg.to_dict(),
         },
         "validation": {
-            "data": cfg.val, "noise": cfg.val_noise or cfg.noise,
+            "data": cfg.val or (f"{cfg.holdout} training images held out" if cfg.holdout else None),
+            "noise": cfg.val_noise or cfg.noise,
             "psnr": None if math.isnan(val_psnr) else round(val_psnr, 4),
         },
     }
@@ -206,12 +207,15 @@ def train(cfg: TrainConfig, *, resume: bool = False, overwrite: bool = False, pr
 
     degradation = parse_spec(cfg.noise)
     objective = get_objective(cfg.loss, cfg.self_supervised)
-    images = ImageFolder(cfg.data, channels=cfg.channels, cache_mb=cfg.cache_mb, min_size=cfg.patch_size)
+    held = holdout(cfg.data, cfg.holdout)
+    images = ImageFolder(cfg.data, channels=cfg.channels, cache_mb=cfg.cache_mb, min_size=cfg.patch_size, exclude=held)
     image_sigma = _EstimatedSigma(images) if (cfg.self_supervised and model.conditioned) else None
     blind = (blind_sigma(images, degradation, cfg, scheme)
              if (model.conditioned and not cfg.self_supervised and d.main) else None)
-    validate = (Validator(cfg.val, cfg.val_noise or cfg.noise, cfg.channels, cfg.val_limit, scheme, blind)
-                if (cfg.val and d.main) else None)
+    val_images = (ImageFolder([cfg.val], channels=cfg.channels, cache_mb=0) if cfg.val
+                  else ImageFolder(held, channels=cfg.channels, cache_mb=0) if held else None)
+    validate = (Validator(val_images, cfg.val_noise or cfg.noise, cfg.channels, cfg.val_limit, scheme, blind)
+                if (val_images is not None and d.main) else None)
     log = CsvLog(rundir / "log.csv", resume_step=start) if d.main else None
     if d.main:
         (rundir / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
