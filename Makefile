@@ -8,7 +8,7 @@ TORCH_CPU ?= torch==2.13.0
 TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test test-slow bench clean
+.PHONY: install demo test test-slow bench device-data train-gpu clean
 
 install: $(STAMP)
 
@@ -34,6 +34,15 @@ test-slow: install
 bench: install
 	$(PY) benchmarks/run.py
 	$(PY) benchmarks/memory.py
+
+# The GPU recipe (scripts/train_gpu.py): the training images copied where the device tool
+# carries them (.device/ is ignored by git), then one command on the GPU machine.
+device-data:
+	mkdir -p .device/data
+	cp -r ../shared/data/train/Train400 ../shared/data/train/CBSD432 .device/data/
+
+train-gpu: install
+	$(PY) scripts/train_gpu.py --data ../shared/data/train --out runs/gpu
 
 clean:
 	rm -rf $(VENV) out build dist *.egg-info

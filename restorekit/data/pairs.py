@@ -24,16 +24,21 @@ class Batch:
 
 
 def make_batch(images, degradation, *, batch_size: int, patch_size: int, generator: torch.Generator,
-               image_sigma=None) -> Batch:
+               image_sigma=None, device: torch.device | str | None = None,
+               noise_generator: torch.Generator | None = None) -> Batch:
     """Random patches and their degraded versions for one training step.
 
     For self-supervised training the images are already noisy: ``image_sigma(index)`` then
     gives each image's (estimated) noise level, which replaces the degradation's own where
-    the degradation adds no noise.
+    the degradation adds no noise. With ``device``, the patches move there before they are
+    degraded, and the noise is drawn there from ``noise_generator`` (a generator on that
+    device): on a GPU, drawing millions of noise samples per step on the CPU would starve it.
     """
     clean, picks = random_patches(images, batch_size, patch_size, generator, return_indices=True)
-    degraded = degradation(clean, generator)
+    if device is not None:
+        clean = clean.to(device, non_blocking=True)
+    degraded = degradation(clean, noise_generator or generator)
     sigma = degraded.sigma
     if image_sigma is not None and not degradation.noise:
-        sigma = torch.tensor([image_sigma(i) for i in picks], dtype=clean.dtype)
+        sigma = torch.tensor([image_sigma(i) for i in picks], dtype=clean.dtype, device=clean.device)
     return Batch(clean=clean, noisy=degraded.image, sigma=sigma)

@@ -36,6 +36,10 @@ class SeedScheme:
             return torch.Generator().manual_seed((self.seed * 1_000_003 + step) * 1_009 + rank)
         return seeds.torch_generator(self.seed, "train", step, rank)
 
+    def noise(self, step: int, rank: int, device: torch.device) -> torch.Generator:
+        """The generator of batch ``step``'s noise drawn on ``device`` (GPU training)."""
+        return seeds.torch_generator(self.seed, "noise", step, rank, device=str(device))
+
     def blind_sample(self, k: int) -> torch.Generator:
         """The ``k``-th batch drawn to measure a non-Gaussian noise's level (k >= 1)."""
         if self.name == LEGACY:

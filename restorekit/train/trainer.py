@@ -229,8 +229,10 @@ def train(cfg: TrainConfig, *, resume: bool = False, overwrite: bool = False, pr
     try:
         for step in range(start + 1, cfg.steps + 1):
             generator = scheme.step(step, d.rank)
+            on_gpu = device.type == "cuda"  # noise drawn on the GPU there (SeedScheme.noise)
             batch = make_batch(images, degradation, batch_size=cfg.batch_size, patch_size=cfg.patch_size,
-                               generator=generator, image_sigma=image_sigma).to(device)
+                               generator=generator, image_sigma=image_sigma, device=device if on_gpu else None,
+                               noise_generator=scheme.noise(step, d.rank, device) if on_gpu else None).to(device)
             for group in optimizer.param_groups:
                 group["lr"] = lr_at(step - 1, cfg)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):

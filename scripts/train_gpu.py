@@ -1,0 +1,131 @@
+"""Train every shipped model to a long schedule on one GPU, within a time budget: one command.
+
+On the GPU machine (no internet; its own python3 with torch), from the repository root,
+with the training images carried in `.device/data` (``make device-data`` puts them there):
+
+    PYTHONPATH=. python3 scripts/train_gpu.py --data .device/data --out $OUT/gpu --minutes 8
+
+For each shipped model it takes the recipe in ``configs/`` (architecture, noise, holdout
+validation), scales it to the GPU (``--batch-size`` patches of ``--patch-size``, bf16
+autocast and channels-last, which ``restorekit train`` uses on CUDA), measures a few steps
+to turn its share of the time budget into a step count (so the cosine schedule ends on
+time), and trains. Everything lands in ``OUT/<model>/`` (config.json, log.csv, last.pt,
+best.safetensors) plus ``OUT/recipe.json`` with the measured speeds. A run that finds its
+folder already there resumes it (same config), so a second call after an interruption
+finishes the job. Back here, ship a run with ``scripts/ship_model.py OUT/<model> NAME``.
+
+Smoke test on the CPU (``tests/test_train_gpu.py`` runs it): ``--device cpu --smoke``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# shipped name -> (config, training folders under --data)
+RECIPES = {
+    "fastunet.gray": ("configs/fastunet-gray.json", ["Train400", "CBSD432"]),
+    "fastunet.color": ("configs/fastunet-color.json", ["CBSD432"]),
+}
+
+
+def plan(name: str, args, data: Path):
+    """The model's training config, scaled to the device (steps still to be sized)."""
+    from restorekit.train.config import TrainConfig
+
+    config, folders = RECIPES[name]
+    cfg = TrainConfig.from_file(ROOT / config)
+    return cfg.replace(data=tuple(str(data / f) for f in folders), out=str(Path(args.out) / name),
+                       device=args.device, batch_size=args.batch_size, patch_size=args.patch_size,
+                       lr=cfg.lr * args.lr_scale, warmup=args.warmup, val_every=args.val_every,
+                       save_every=args.save_every, cache_mb=4096)
+
+
+def seconds_per_step(cfg, probe_steps: int) -> float:
+    """Time ``probe_steps`` training steps (after one to warm up) in a throw-away folder."""
+    import tempfile
+
+    from restorekit.train.trainer import train
+
+    with tempfile.TemporaryDirectory() as tmp:
+        probe = cfg.replace(out=tmp, steps=probe_steps + 1, val=None, holdout=0, val_every=10**9,
+                            save_every=10**9, warmup=0)
+        train(probe.replace(steps=1), progress=False)
+        start = time.perf_counter()
+        train(probe, resume=True, progress=False)
+        return (time.perf_counter() - start) / probe_steps
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", default="../shared/data/train", help="folder holding Train400/ and CBSD432/")
+    parser.add_argument("--out", required=True, help="output folder for every run")
+    parser.add_argument("--models", default=",".join(RECIPES), help="comma-separated shipped names")
+    parser.add_argument("--minutes", type=float, default=8.0, help="training time for all models together")
+    parser.add_argument("--device", default="cuda")
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--patch-size", type=int, default=96)
+    parser.add_argument("--lr-scale", type=float, default=2.0, help="peak lr = the config's times this")
+    parser.add_argument("--warmup", type=int, default=500)
+    parser.add_argument("--val-every", type=int, default=2000)
+    parser.add_argument("--save-every", type=int, default=500)
+    parser.add_argument("--smoke", action="store_true", help="a few steps of tiny batches (CPU test)")
+    args = parser.parse_args(argv)
+    if args.smoke:
+        args.batch_size, args.patch_size, args.warmup, args.val_every, args.save_every = 2, 32, 1, 2, 2
+
+    import torch
+
+    from restorekit.train.trainer import train
+
+    data, out = Path(args.data), Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    names = [n for n in args.models.split(",") if n]
+    unknown = sorted(set(names) - set(RECIPES))
+    if unknown:
+        parser.error(f"unknown model(s) {', '.join(unknown)}; known: {', '.join(RECIPES)}")
+    if args.device.startswith("cuda"):
+        torch.backends.cudnn.benchmark = True
+        torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
+    record_path = out / "recipe.json"
+    record = json.loads(record_path.read_text()) if record_path.exists() else {}
+    budget = args.minutes * 60 / len(names)
+    for name in names:
+        cfg = plan(name, args, data)
+        rundir = Path(cfg.out)
+        if (rundir / "last.pt").exists():  # resume with the steps it was sized to
+            from restorekit.train.checkpoint import load_checkpoint
+            from restorekit.train.config import TrainConfig
+
+            cfg = TrainConfig.from_file(rundir / "config.json")
+            if load_checkpoint(rundir)["step"] >= cfg.steps:
+                print(f"{name}: already trained -> {rundir}", flush=True)
+                continue
+            resume = True
+        else:
+            per_step = seconds_per_step(cfg, 2 if args.smoke else 20)
+            steps = 4 if args.smoke else max(1000, int(budget / per_step))
+            cfg = cfg.replace(steps=steps)
+            record[name] = {"seconds_per_step": round(per_step, 5), "steps": steps,
+                            "patches": steps * cfg.batch_size, "patch_size": cfg.patch_size}
+            record_path.write_text(json.dumps(record, indent=2))
+            resume = False
+            if rundir.exists():  # a folder without a checkpoint: nothing to keep
+                import shutil
+
+                shutil.rmtree(rundir)
+        start = time.perf_counter()
+        result = train(cfg, resume=resume, progress=not args.smoke)
+        record.setdefault(name, {}).update(minutes=round((time.perf_counter() - start) / 60, 2), best_psnr=round(result.best_psnr, 3))
+        record_path.write_text(json.dumps(record, indent=2))
+        print(f"{name}: step {result.step}, validation {result.best_psnr:.2f} dB -> {rundir}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
