@@ -32,6 +32,8 @@ def write_test_image(path: Path, height: int, width: int, seed: int = 0) -> None
     """A smooth colour pattern plus Gaussian noise (sigma 25 on the 0-255 scale), uint16 RGB."""
     import tifffile
 
+    from restorekit.io import from_float32
+
     rng = np.random.default_rng(seed)
     yy = np.linspace(0, 12, height, dtype=np.float32)[:, None]
     xx = np.linspace(0, 16, width, dtype=np.float32)[None, :]
@@ -39,7 +41,7 @@ def write_test_image(path: Path, height: int, width: int, seed: int = 0) -> None
     for c in range(3):  # one channel at a time: keeps this process small too
         plane = 0.5 + 0.3 * np.sin(xx + c) * np.cos(yy - c)
         plane += rng.normal(0, 25 / 255, (height, width)).astype(np.float32)
-        image[..., c] = (np.clip(plane, 0, 1) * 65535 + 0.5).astype(np.uint16)
+        image[..., c] = from_float32(plane, np.uint16)  # clipped, rounded half up
     tifffile.imwrite(path, image, photometric="rgb")
 
 

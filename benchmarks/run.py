@@ -14,7 +14,6 @@ import json
 import statistics
 import time
 
-import numpy as np
 import torch
 
 
@@ -65,13 +64,15 @@ def bench_restorers(repeat: int, channels: int) -> list[dict]:
     """Shipped models for ``channels`` beside DnCNN-17 and (C)BM3D on one 512x512 image."""
     from skimage import data
 
-    from restorekit.infer import denoise
     from restorekit.classical import get_method
+    from restorekit.degradations import paper_degrade
+    from restorekit.infer import denoise
+    from restorekit.io import to_float32
     from restorekit.models import create_model, list_models, load_model
 
     # 512x512, both inside scikit-image's wheel: camera (gray), astronaut (colour)
-    image = (data.camera() if channels == 1 else data.astronaut()).astype(np.float32) / 255
-    noisy = image + np.random.default_rng(0).normal(0, 25 / 255, image.shape).astype(np.float32)
+    image = to_float32(data.camera() if channels == 1 else data.astronaut())
+    noisy = paper_degrade(image, "gaussian:25")  # float32, unclipped, as the published tables
     sigma = 25 / 255
     dncnn = create_model("dncnn", channels=channels, depth=17)  # speed only: random weights suffice
     methods = {"dncnn-17 (reference)": lambda: denoise(noisy, dncnn, sigma)}

@@ -19,6 +19,8 @@ __version__ = "0.1.0"
 _API = {
     "read_image": "restorekit.io",
     "write_image": "restorekit.io",
+    "read_stack": "restorekit.io",
+    "write_stack": "restorekit.io",
     "degrade": "restorekit.degradations",
     "parse_spec": "restorekit.degradations",
     "load_kernel": "restorekit.degradations",

@@ -49,3 +49,16 @@ def check_sigma(sigma, *, blind: bool = True, unit: bool = True) -> float | None
             f"sigma is on the [0, 1] scale ({value:g}/255 = {value / 255:.4f} for {value:g} on the 0-255 scale), got {value:g}"
         )
     return value
+
+
+def round_unit(image, dtype=np.uint8) -> np.ndarray:
+    """Float in [0, 1] -> uint8 / uint16, the one rounding rule of the whole package.
+
+    ``uint(clip(x, 0, 1) * max + 0.5)`` computed in float64 (float32 has too few mantissa
+    bits for 16-bit values), NaN taken as 0: the rounding of the papers' evaluation protocol,
+    so an image written to an 8-bit file and read back scores what ``evaluate`` reports.
+    """
+    dtype = np.dtype(dtype)
+    top = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}[dtype]
+    x = np.nan_to_num(np.asarray(image, dtype=np.float64), nan=0.0)
+    return (np.clip(x, 0.0, 1.0) * top + 0.5).astype(dtype)

@@ -15,3 +15,12 @@ class SpecError(RestorekitError):
 
 class ModelLoadError(RestorekitError):
     """A model name or checkpoint could not be resolved or loaded."""
+
+
+class DataLossWarning(UserWarning):
+    """A file was written, but its format could not hold everything the input had.
+
+    Raised through :func:`warnings.warn` (never as an exception) when, for example, an RGBA
+    image goes to JPEG (no alpha), 16-bit samples go to an 8-bit format, or float samples go
+    to an integer format. The message is one line naming the file.
+    """

@@ -42,8 +42,11 @@ def ssim(reference: np.ndarray, test: np.ndarray, data_range: float | None = Non
 
 
 def quantize8(image: np.ndarray) -> np.ndarray:
-    """Float [0, 1] -> uint8 with the papers' rounding: ``uint8(clip(x, 0, 1) * 255 + 0.5)``."""
-    return (np.clip(image, 0, 1) * 255 + 0.5).astype(np.uint8)
+    """Float [0, 1] -> uint8 with the papers' rounding: ``uint8(clip(x, 0, 1) * 255 + 0.5)``
+    (:func:`restorekit.arrays.round_unit`, the rounding ``write_image`` uses too)."""
+    from restorekit.arrays import round_unit
+
+    return round_unit(image, np.uint8)
 
 
 def batch_psnr(x, y, data_range: float = 1.0):

@@ -28,15 +28,27 @@ class Job:
     target: Path
 
 
+class Plan(list):
+    """The jobs to run (a list of :class:`Job`), and in ``skipped`` those whose output exists."""
+
+    def __init__(self, jobs: Iterable[Job] = (), skipped: Iterable[Job] = ()):
+        super().__init__(jobs)
+        self.skipped: list[Job] = list(skipped)
+
+
 def plan_outputs(inputs: Iterable[str | os.PathLike], out: str | os.PathLike, *, suffix: str = "",
-                 overwrite: bool = False) -> list[Job]:
+                 overwrite: bool = False, skip_existing: bool = False) -> Plan:
     """Pair each input image with its output path; refuse what would destroy data.
 
     ``out`` is a folder (``out/<stem><suffix><ext>``, the input's own extension, so the
     format is kept), or a file path when exactly one image is given and ``out`` has an
     image suffix. Raises :class:`RestorekitError`, before anything is written, when two
     inputs would write one file, or an output exists (an input included) and not ``overwrite``.
+    With ``skip_existing`` an existing output (not an input) is no error: its job goes to
+    ``plan.skipped`` instead, so that a stopped run continues where it was.
     """
+    if skip_existing and overwrite:
+        raise RestorekitError("--skip-existing keeps existing outputs, --overwrite replaces them; pass one")
     sources = list_images(inputs)
     out = Path(out)
     if _names_a_file(out):
@@ -51,7 +63,7 @@ def plan_outputs(inputs: Iterable[str | os.PathLike], out: str | os.PathLike, *,
         targets = [out / f"{src.stem}{suffix}{src.suffix}" for src in sources]
 
     inputs_by_path = {src.resolve(): src for src in sources}
-    jobs, seen = [], {}
+    jobs, seen = Plan(), {}
     for src, dst in zip(sources, targets):
         key = dst.resolve()
         if key in seen:
@@ -64,6 +76,9 @@ def plan_outputs(inputs: Iterable[str | os.PathLike], out: str | os.PathLike, *,
             raise RestorekitError(f"{src} would be written over {other}, another input; use another -o")
         if dst.exists() and not overwrite:
             what = "is the input" if _same_file(src, dst) else "exists"
+            if skip_existing and what == "exists":
+                jobs.skipped.append(Job(src, dst))
+                continue
             raise RestorekitError(f"{dst} {what}; pass --overwrite to replace it")
         jobs.append(Job(src, dst))
     return jobs

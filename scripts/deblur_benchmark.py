@@ -59,6 +59,7 @@ def main() -> None:
     with np.load(args.kernels) as npz:
         kernel_names = sorted(npz.files)
 
+    from restorekit.atomic import atomic_write
     from restorekit.deblurring.methods import DeblurRestorer
     from restorekit.io import list_images
 
@@ -77,9 +78,9 @@ def main() -> None:
     text = report(rows, ["noisy", *methods], kernel_names, levels, args)
     print(text)
     if args.markdown:
-        _write_atomic(args.markdown, text)
+        atomic_write(args.markdown, text)
     if args.json:
-        _write_atomic(args.json, json.dumps(rows, indent=1))
+        atomic_write(args.json, json.dumps(rows, indent=1))
 
 
 def run_case(dataset, images, kernel_file, kernel_name, level, methods, pnp) -> list[dict]:
@@ -160,13 +161,6 @@ def _limit(text: str, parser) -> tuple[str, int]:
     if not value.isdigit() or int(value) < 1:
         parser.error(f"--limit takes DATASET=N with N >= 1, got {text!r}")
     return name.strip(), int(value)
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    from restorekit.atomic import atomic_path
-
-    with atomic_path(path) as tmp:
-        tmp.write_text(text)
 
 
 if __name__ == "__main__":

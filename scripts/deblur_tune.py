@@ -34,10 +34,10 @@ def main() -> None:
 
     torch.set_num_threads(1)
     from restorekit.deblurring.richardson_lucy import richardson_lucy
-    from restorekit.deblurring.wiener import TUNING_GRID, _psnr8, tuned_wiener
+    from restorekit.deblurring.wiener import TUNING_GRID, tuned_wiener
     from restorekit.degradations import load_kernel, paper_degrade
     from restorekit.io import list_images, read_image
-    from restorekit.metrics import quantize8
+    from restorekit.metrics import psnr, quantize8
 
     images = list_images([args.data])[: args.limit]
     with np.load(args.kernels) as npz:
@@ -45,7 +45,8 @@ def main() -> None:
     levels = [float(v) for v in args.noise.split(",")]
     scales, iters = {lv: [] for lv in levels}, {lv: [] for lv in levels}
     for path in images:
-        clean = quantize8(read_image(path)[0]).astype(np.float32) / 255
+        clean8 = quantize8(read_image(path)[0])  # the reference, as the papers read it
+        clean = clean8.astype(np.float32) / 255
         for name in names:
             spec = f"{args.kernels}#{name}"
             kernel = load_kernel(spec)
@@ -57,7 +58,7 @@ def main() -> None:
                 x, best = noisy, (-np.inf, 0)
                 for n in range(1, args.max_rl + 1):
                     x = richardson_lucy(noisy, kernel, 1, init=x)
-                    best = max(best, (_psnr8(clean, x), n))
+                    best = max(best, (psnr(clean8, quantize8(x), data_range=255), n))
                 iters[level].append(best[1] * level)
         print(f"{path.name}: done", flush=True)
     for level in levels:

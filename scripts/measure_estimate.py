@@ -25,7 +25,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 
 def _skimage_estimate(image: np.ndarray) -> float:
@@ -34,14 +33,23 @@ def _skimage_estimate(image: np.ndarray) -> float:
     return float(estimate_sigma(image, channel_axis=-1 if image.ndim == 3 else None, average_sigmas=True))
 
 
-def _open(path: Path, gray: bool) -> Image.Image:
-    image = Image.open(path)
-    return image.convert("L") if gray else image
+def _read8(path: Path, gray: bool) -> np.ndarray:
+    """The clean image as 8 bits (gray: BT.601 luma, as training reads it), float64 in [0, 1]."""
+    from restorekit.data import to_channels
+    from restorekit.io import read_image
+    from restorekit.metrics import quantize8
+
+    image = read_image(path)[0]
+    if gray:
+        image = to_channels(image, 1)[..., 0]
+    return quantize8(image).astype(np.float64) / 255
 
 
 def main() -> None:
     from restorekit import estimate
+    from restorekit.degradations import paper_degrade
     from restorekit.estimate import estimate_sigma
+    from restorekit.io import list_images
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", action="append", required=True, help="folder of clean 8-bit images (repeatable)")
@@ -61,12 +69,10 @@ def main() -> None:
     print("| data | sigma | estimator | MAE | bias | s/image |")
     print("| --- | ---: | --- | ---: | ---: | ---: |")
     for folder in args.data:
-        files = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in {".png", ".jpg", ".bmp", ".tif"})
-        files = files[:: args.every]
-        clean = [np.asarray(_open(f, args.gray)).astype(np.float64) / 255 for f in files]
+        files = list_images([folder])[:: args.every]
+        clean = [_read8(f, args.gray) for f in files]
         for sigma in sigmas:
-            noisy = [c + np.random.RandomState(0).normal(0, sigma / 255, c.shape) for c in clean]
-            noisy = [n.astype(np.float32) for n in noisy]
+            noisy = [paper_degrade(c, f"gaussian:{sigma}") for c in clean]  # float32
             for name, fn in estimators.items():
                 start = time.perf_counter()
                 errors = np.array([fn(n) * 255 - sigma for n in noisy])

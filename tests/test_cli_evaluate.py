@@ -160,3 +160,31 @@ def test_reports_refuse_existing_files_and_each_other(run_cli, folders, tmp_path
     assert code == 1 and "same file" in stderr
     code, _, stderr = run_cli(*args, "--save-images", set_a)
     assert code == 1 and "holds input images" in stderr
+
+
+def test_pairs_score_real_noisy_images_against_their_references(run_cli, tmp_path, gray_image):
+    import json
+
+    import numpy as np
+
+    from restorekit.io import write_image
+    from restorekit.metrics import psnr, quantize8
+
+    rng = np.random.default_rng(0)
+    noisy = np.clip(gray_image + rng.normal(0, 0.05, gray_image.shape), 0, 1).astype(np.float32)
+    write_image(tmp_path / "real" / "clean" / "a.png", gray_image)
+    write_image(tmp_path / "real" / "noisy" / "a.png", noisy)
+    code, _, err = run_cli("evaluate", "--method", "median", "--pairs", tmp_path / "real",
+                           "--json", tmp_path / "r.json")
+    assert code == 0, err
+    records = json.loads((tmp_path / "r.json").read_text())
+    first = records[0] if isinstance(records, list) else records["records"][0]
+    assert first["method"] == "noisy" and first["protocol"] == "pairs" and first["sigma"] == "blind"
+    expected = psnr(quantize8(gray_image), quantize8(noisy), data_range=255)
+    assert abs(first["psnr"] - expected) < 1e-6  # the noisy file itself, not a synthetic degradation
+
+    (tmp_path / "real" / "noisy" / "a.png").unlink()
+    code, _, err = run_cli("evaluate", "--method", "median", "--pairs", tmp_path / "real")
+    assert code == 1 and "no noisy image for a.png" in err and len(err.strip().splitlines()) == 1
+    code, _, err = run_cli("evaluate", "--method", "median", "--pairs", tmp_path / "real", "--noise", "gaussian:25")
+    assert code == 1 and "--pairs alone" in err

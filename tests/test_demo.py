@@ -69,3 +69,18 @@ def test_demo_uses_the_shipped_model_when_present(tmp_path, capsys, monkeypatch)
 def test_demo_rejects_a_tiny_size(capsys):
     with pytest.raises(SystemExit):
         demo.main(["--size", "4"])
+
+
+def test_the_demo_says_where_the_network_loses_to_bm3d():
+    from restorekit.evaluate.benchmark import Record
+
+    def record(method, psnrs):
+        return Record(method=method, dataset="color", noise="gaussian:25", protocol="random", images=2,
+                      psnr=sum(psnrs) / 2, ssim=0.9, seconds=0.1, megapixels_per_s=1.0,
+                      names=["astronaut", "coffee"], psnrs=psnrs)
+
+    lines = demo.compare_with_bm3d([record("noisy", [20.0, 20.0]), record("fastunet.color", [30.8, 31.0]),
+                                    record("bm3d", [31.3, 30.5])])
+    assert lines == ["color: fastunet.color is 0.00 dB above BM3D on average; below it on astronaut (-0.50 dB)"]
+    lines = demo.compare_with_bm3d([record("fastunet.color", [31.8, 31.0]), record("bm3d", [31.3, 30.5])])
+    assert lines == ["color: fastunet.color is 0.50 dB above BM3D on average, and above it on every image"]

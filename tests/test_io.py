@@ -1,12 +1,17 @@
-"""Image I/O: round trips keep dtype, channels and alpha; bad files give one clear line."""
+"""Image I/O: round trips keep dtype, range, channels and alpha; bad files give one clear line.
+
+Also: test_io_formats.py (compression, WebP, warnings, refusals, awkward files),
+test_io_stacks.py (pages, frames), test_io_metadata.py (EXIF, ICC, resolution, text).
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+import tifffile
 from PIL import Image
 
-from restorekit.errors import ImageReadError, RestorekitError
+from restorekit.errors import DataLossWarning, ImageReadError, RestorekitError
 from restorekit.io import ImageInfo, from_float32, list_images, read_image, to_float32, write_image
 
 
@@ -153,7 +158,8 @@ def test_jpeg_reads_and_writes(tmp_path, color_image):
     assert info.format == "jpeg" and info.dtype == np.uint8 and image.shape == (37, 31, 3)
     assert np.abs(image - color_image).mean() < 0.02  # lossy, but close
     # 16-bit info into a JPEG falls back to 8 bits; an explicit 16-bit request is an error.
-    out = write_image(tmp_path / "o.jpg", image, ImageInfo(np.dtype(np.uint16), "png", None))
+    with pytest.warns(DataLossWarning, match="JPEG cannot hold uint16 samples; writing uint8"):
+        out = write_image(tmp_path / "o.jpg", image, ImageInfo(np.dtype(np.uint16), "png", None))
     assert read_image(out)[1].dtype == np.uint8
     with pytest.raises(RestorekitError, match="JPEG cannot hold uint16"):
         write_image(tmp_path / "o2.jpg", image, dtype=np.uint16)
@@ -176,13 +182,16 @@ def test_cmyk_jpeg_and_palette_png_become_rgb(tmp_path):
 
 def test_float_info_into_png_becomes_16bit(tmp_path):
     x = _rng().random((8, 9)).astype(np.float32)
-    out = write_image(tmp_path / "f.png", x, ImageInfo(np.dtype(np.float32), "tiff", None))
+    with pytest.warns(DataLossWarning, match=r"PNG cannot hold float32 samples; writing uint16 \(values outside"):
+        out = write_image(tmp_path / "f.png", x, ImageInfo(np.dtype(np.float32), "tiff", None))
     assert read_image(out)[1].dtype == np.uint16
 
 
 def test_write_is_atomic_and_validates(tmp_path):
-    with pytest.raises(RestorekitError, match="suffix"):
-        write_image(tmp_path / "x.webp", np.zeros((4, 4), np.float32))
+    with pytest.raises(RestorekitError, match="cannot tell the image format from the suffix"):
+        write_image(tmp_path / "x.xyz", np.zeros((4, 4), np.float32))
+    with pytest.raises(RestorekitError, match="unsupported output format .heic"):
+        write_image(tmp_path / "x.heic", np.zeros((4, 4), np.float32))
     with pytest.raises(RestorekitError, match="shape"):
         write_image(tmp_path / "x.png", np.zeros((4, 4, 2), np.float32))
     alpha = np.zeros((5, 5), np.uint8)
@@ -231,9 +240,9 @@ def test_empty_and_directory_and_unsupported(tmp_path):
         read_image(tmp_path / "empty.png")
     with pytest.raises(ImageReadError, match="not a file"):
         read_image(tmp_path)
-    Image.fromarray(np.zeros((4, 4), np.uint8)).save(tmp_path / "x.gif")
-    with pytest.raises(ImageReadError, match="unsupported format GIF"):
-        read_image(tmp_path / "x.gif")
+    Image.fromarray(np.zeros((4, 4), np.uint8)).save(tmp_path / "x.ppm")
+    with pytest.raises(ImageReadError, match="unsupported format PPM"):
+        read_image(tmp_path / "x.ppm")
 
 
 def test_two_channel_tiff_without_alpha(tmp_path):
@@ -265,15 +274,6 @@ def test_list_images(tmp_path):
         list_images([tmp_path / "empty"])
 
 
-def test_exif_orientation_is_applied(tmp_path):
-    a = _samples((20, 30, 3), np.uint8)
-    exif = Image.Exif()
-    exif[0x0112] = 6  # "rotate 90 degrees clockwise on display"
-    Image.fromarray(a).save(tmp_path / "rot.png", exif=exif)
-    image, _ = read_image(tmp_path / "rot.png")
-    np.testing.assert_array_equal(from_float32(image, np.uint8), np.rot90(a, -1))
-
-
 def test_palette_and_bilevel_tiff(tmp_path):
     a = _samples((20, 30, 3), np.uint8)
     Image.fromarray(a).convert("P").save(tmp_path / "pal.tif")
@@ -284,3 +284,42 @@ def test_palette_and_bilevel_tiff(tmp_path):
     Image.fromarray(a[..., 0] > 128).save(tmp_path / "bi.tif")
     image, info = read_image(tmp_path / "bi.tif")
     np.testing.assert_array_equal(image, (a[..., 0] > 128).astype(np.float32))
+
+
+# --- range and sample types -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_float_tiffs_keep_their_range_and_type(tmp_path, dtype):
+    x = np.random.default_rng(0).normal(0.5, 2.0, (9, 8)).astype(dtype)  # well outside [0, 1]
+    x[0, 0], x[0, 1] = -1000, np.nan
+    tifffile.imwrite(tmp_path / "f.tif", x, photometric="minisblack")
+    image, info = read_image(tmp_path / "f.tif")
+    assert image.dtype == np.float32 and info.dtype == dtype
+    np.testing.assert_array_equal(image, x.astype(np.float32))  # not clipped, NaN kept
+    finite = x[np.isfinite(x)].astype(np.float32)
+    assert info.value_range == (float(finite.min()), float(finite.max()))
+    back = tifffile.imread(write_image(tmp_path / "o.tif", image * 2, info))
+    assert back.dtype == dtype  # float written as float, never clipped
+    np.testing.assert_array_equal(back, (x.astype(np.float32) * 2).astype(dtype))
+
+
+@pytest.mark.parametrize("dtype", [np.int16, np.uint32])
+def test_other_integer_tiffs_keep_type_in_their_own_units(tmp_path, dtype):
+    info_ = np.iinfo(dtype)
+    top = 2**24 - 3 if dtype == np.uint32 else info_.max  # float32 holds integers exactly up to 2**24
+    a = np.array([[info_.min, -5 if info_.min < 0 else 5, 0], [1000, 12345, top]], dtype)
+    tifffile.imwrite(tmp_path / "i.tif", a, photometric="minisblack")
+    image, info = read_image(tmp_path / "i.tif")
+    assert info.dtype == dtype and info.value_range == (float(a.min()), float(a.max()))
+    np.testing.assert_array_equal(image, a.astype(np.float32))  # not scaled
+    back = tifffile.imread(write_image(tmp_path / "o.tif", image + 0.6, info))  # rounded half up
+    assert back.dtype == dtype
+    expected = np.clip(np.floor(a.astype(np.float64) + 1.1), info_.min, info_.max).astype(dtype)
+    np.testing.assert_array_equal(back, expected)
+
+
+def test_value_range_of_integer_files_is_in_file_units(tmp_path):
+    a = np.array([[3, 7], [250, 9]], np.uint8)
+    _, info = read_image(write_image(tmp_path / "r.png", a))
+    assert info.value_range == (3.0, 250.0)

@@ -35,6 +35,7 @@ RANKS = {
     "restorekit.deblurring": 6, "restorekit.train": 6, "restorekit.export": 6,
     "restorekit.evaluate": 7,
     "restorekit.outputs": 8, "restorekit.files": 8, "restorekit.demo": 8, "restorekit.serve": 8,
+    "restorekit.tasks": 8, "restorekit.parallel": 8, "restorekit.cluster": 8,  # the file loop's work and engines
     "restorekit.cli": 9, "restorekit.__main__": 9,  # `python -m restorekit` runs the CLI
 }
 

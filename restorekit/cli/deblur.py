@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from restorekit.cli.app import app
-from restorekit.cli.options import file_command_options, sigma_option
+from restorekit.cli.options import collection_options, file_command_options, sigma_option
 
 
 @app.command("deblur")
@@ -25,7 +25,9 @@ from restorekit.cli.options import file_command_options, sigma_option
 @click.option("--circular", is_flag=True,
               help="The image was blurred circularly (synthetic benchmarks): skip the border handling "
                    "that real photos need.")
-def deblur_command(inputs, kernel, out, overwrite, sigma, method, model, iters, circular):
+@collection_options
+def deblur_command(inputs, kernel, out, overwrite, sigma, method, model, iters, circular,
+                   skip_existing, workers, engine, address):
     """Deblur images (files, folders, glob patterns) blurred by a known kernel.
 
     Outputs keep each input's format, bit depth, channels and alpha. Real photographs are
@@ -39,28 +41,14 @@ def deblur_command(inputs, kernel, out, overwrite, sigma, method, model, iters, 
         --sigma 2.55 --method wiener -o out/
     """
     from restorekit.cli.progress import file_progress
-    from restorekit.deblurring.methods import DeblurRestorer
-    from restorekit.degradations import load_kernel
-    from restorekit.errors import RestorekitError
-    from restorekit.estimate import estimate_sigma
     from restorekit.files import run_files, summary
     from restorekit.outputs import plan_outputs
+    from restorekit.tasks import DeblurTask
 
-    # Check every input before the first (slow) restoration and before writing anything.
-    if model is not None and method != "pnp":
-        raise RestorekitError(f"--model is pnp's denoiser; --method {method} takes none")
-    if iters is not None and method == "wiener":
-        raise RestorekitError("--iters applies to pnp and rl; wiener is not iterative")
-    k = load_kernel(kernel)
-    jobs = plan_outputs(inputs, out, overwrite=overwrite)
-    restorer = DeblurRestorer(method, model=model, iters=iters)
-    levels: dict = {}
-
-    def process(image, job):
-        level = sigma if sigma is not None else float(estimate_sigma(image))
-        levels[job] = f"{method}, noise {level * 255:.2f} {'given' if sigma is not None else 'estimated'}"
-        return restorer(image, level, kernel=k, circular=circular)
-
+    task = DeblurTask(kernel=kernel, sigma=sigma, method=method, model=model, iters=iters, circular=circular)
+    task.check()  # every option before the first (slow) restoration and before writing anything
+    jobs = plan_outputs(inputs, out, overwrite=overwrite, skip_existing=skip_existing)
+    task.load()
     with file_progress(len(jobs)) as reporter:
-        failures = run_files(jobs, process, reporter, note=levels.get)
-    click.echo(summary("deblurred", jobs, failures, out))
+        failures = run_files(jobs, task, reporter, workers=workers, engine=engine, address=address)
+    click.echo(summary("deblurred", jobs, failures, out, jobs.skipped))

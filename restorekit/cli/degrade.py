@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from restorekit.cli.app import app
-from restorekit.cli.options import file_command_options, noise_option, seed_option
+from restorekit.cli.options import collection_options, file_command_options, noise_option, seed_option
 
 
 @app.command("degrade")
@@ -24,7 +24,8 @@ from restorekit.cli.options import file_command_options, noise_option, seed_opti
     help="random: a seed per file from --seed and its name; paper: the published tables' noise "
          "(np.random.seed(0) per image).",
 )
-def degrade_command(inputs, out, overwrite, noise, seed, protocol):
+@collection_options
+def degrade_command(inputs, out, overwrite, noise, seed, protocol, skip_existing, workers, engine, address):
     """Degrade images (files, folders, glob patterns) into OUT, keeping each file's format.
 
     Each file's noise is seeded from --seed and the file's name (restorekit.seeds), so two
@@ -36,23 +37,13 @@ def degrade_command(inputs, out, overwrite, noise, seed, protocol):
     restorekit degrade ../shared/data/test/Set12 -o noisy --noise gaussian:25 --seed 0
     """
     from restorekit.cli.progress import file_progress
-    from restorekit.degradations import degrade, paper_degrade, parse_spec
-    from restorekit.degradations.paper import check_paper_spec
     from restorekit.files import run_files, summary
     from restorekit.outputs import plan_outputs
-    from restorekit.seeds import file_seed
+    from restorekit.tasks import DegradeTask
 
-    degradation = check_paper_spec(noise) if protocol == "paper" else parse_spec(noise)
-    jobs = plan_outputs(inputs, out, overwrite=overwrite)  # refuses before anything is written
-
-    def process(clean, job):
-        if protocol == "paper":
-            return paper_degrade(clean, degradation)
-        return degrade(clean, degradation, seed=file_seed(seed, job.source.name))
-
-    def note(job):
-        return f"{degradation.spec}, " + ("paper protocol" if protocol == "paper" else f"seed {seed}")
-
+    task = DegradeTask(spec=noise, seed=seed, protocol=protocol)
+    task.check()
+    jobs = plan_outputs(inputs, out, overwrite=overwrite, skip_existing=skip_existing)  # refuses before writing
     with file_progress(len(jobs)) as reporter:
-        failures = run_files(jobs, process, reporter, note=note)
-    click.echo(summary("degraded", jobs, failures, out))
+        failures = run_files(jobs, task, reporter, workers=workers, engine=engine, address=address)
+    click.echo(summary("degraded", jobs, failures, out, jobs.skipped))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from restorekit.cli.app import app
-from restorekit.cli.options import device_option, file_command_options, sigma_option
+from restorekit.cli.options import collection_options, device_option, file_command_options, sigma_option
 
 
 @app.command("denoise")
@@ -26,7 +26,9 @@ from restorekit.cli.options import device_option, file_command_options, sigma_op
               help="Float images with NaN/inf pixels: refuse them, or fill them for the network and put them back.")
 @device_option
 @click.option("--suffix", default="", metavar="S", help="Append S to each output's file name stem, e.g. _denoised.")
-def denoise_command(inputs, out, overwrite, model, sigma, strength, tile, overlap, pd, nan, device, suffix):
+@collection_options
+def denoise_command(inputs, out, overwrite, model, sigma, strength, tile, overlap, pd, nan, device, suffix,
+                    skip_existing, workers, engine, address):
     """Denoise images (files, folders, glob patterns) into OUT, keeping each file's kind.
 
     Outputs keep the input's format, bit depth (16-bit stays 16-bit), channels and alpha.
@@ -37,24 +39,19 @@ def denoise_command(inputs, out, overwrite, model, sigma, strength, tile, overla
     \b
     restorekit denoise noisy/ -o clean/ --sigma 25
     restorekit denoise scan.tif -o scan-clean.tif --model runs/fastunet-color
+    restorekit denoise big/ -o clean/ --workers 4 --skip-existing
     """
     from restorekit.cli.progress import file_progress
     from restorekit.files import run_files, summary
-    from restorekit.infer import denoise, plan_tiles, resolve_network
     from restorekit.outputs import plan_outputs
+    from restorekit.tasks import DenoiseTask
 
-    plan_tiles(1 << 16, 1 << 16, 1, tile, overlap)  # a bad --tile/--overlap fails before any file is read
-    jobs = plan_outputs(inputs, out, suffix=suffix, overwrite=overwrite)
-    if model is not None:  # load now: a bad --model fails before any file is read
-        net = resolve_network(model, device=device)
-        if sigma is not None and not getattr(net, "conditioned", False):
-            click.echo(f"note: {model} is not noise-conditioned; --sigma is ignored", err=True)
-
+    task = DenoiseTask(model=model, sigma=sigma, strength=strength, tile=tile, overlap=overlap, nan=nan, pd=pd,
+                       device=device)
+    task.check()  # a bad --tile/--overlap fails before any file is read
+    jobs = plan_outputs(inputs, out, suffix=suffix, overwrite=overwrite, skip_existing=skip_existing)
+    for line in task.load():  # a bad --model fails before any file is read
+        click.echo(f"note: {line}", err=True)
     with file_progress(len(jobs)) as reporter:
-        def process(image, job):
-            net = resolve_network(model, 1 if image.ndim == 2 else image.shape[2], device)  # loaded once, cached
-            return denoise(image, net, sigma, strength=strength, tile=tile, overlap=overlap, nan=nan, pd=pd,
-                           progress=reporter.tile)
-
-        failures = run_files(jobs, process, reporter)
-    click.echo(summary("denoised", jobs, failures, out))
+        failures = run_files(jobs, task, reporter, workers=workers, engine=engine, address=address)
+    click.echo(summary("denoised", jobs, failures, out, jobs.skipped))

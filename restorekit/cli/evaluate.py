@@ -19,9 +19,12 @@ _FILE = click.Path(dir_okay=False, path_type=Path)
                    "(model:NAME|PATH); comma separated, repeatable.")
 @click.option("--model", "models", multiple=True, metavar="NAME|PATH",
               help="A network: shipped name, .safetensors/.pth file or training run folder; repeatable.")
-@click.option("--data", "data", required=True, multiple=True, metavar="DIR[,DIR]",
+@click.option("--data", "data", multiple=True, metavar="DIR[,DIR]",
               help="Folders (or files, globs) of clean images; each folder is one dataset.")
-@noise_option()
+@click.option("--pairs", "pairs", multiple=True, metavar="DIR[,DIR]",
+              help="Instead of --data and --noise: real noisy images, DIR/noisy/NAME beside DIR/clean/NAME "
+                   "(e.g. ../shared/data/test/Nam25); methods run blind.")
+@noise_option(required=False)
 @click.option("--protocol", type=click.Choice(["paper", "random"]), default=None,
               help="paper: the published tables' noise (per image np.random.seed(0), Gaussian only); "
                    "random: seeded noise from --seed. Default: paper for Gaussian noise, else random.")
@@ -38,7 +41,7 @@ _FILE = click.Path(dir_okay=False, path_type=Path)
 @click.option("--save-images", type=click.Path(file_okay=False, path_type=Path),
               help="Write the scored 8-bit images to DIR/<dataset>/<noise>/<method>/.")
 @click.option("--overwrite", is_flag=True, help="Replace report, figure and image files that already exist.")
-def evaluate_command(methods, models, data, noise, protocol, seed, blind, limit, crop,
+def evaluate_command(methods, models, data, pairs, noise, protocol, seed, blind, limit, crop,
                      json_path, csv_path, markdown_path, figure_path, save_images, overwrite):
     """Score denoisers on folders of clean images: PSNR, SSIM and speed.
 
@@ -51,6 +54,7 @@ def evaluate_command(methods, models, data, noise, protocol, seed, blind, limit,
         --noise gaussian:15,gaussian:25 --protocol paper --markdown set12.md
     restorekit evaluate --method bm3d --model runs/dncnn25 --data Set12,BSD68 \\
         --noise gaussian:25 --figure cmp.png
+    restorekit evaluate --method bm3d --model fastunet.color --pairs ../shared/data/test/Nam25
     """
     from restorekit.cli.options import stdout_console
     from restorekit.cli.progress import progress_bar
@@ -64,10 +68,22 @@ def evaluate_command(methods, models, data, noise, protocol, seed, blind, limit,
         raise RestorekitError("nothing to evaluate: give --method and/or --model")
     if len(set(names)) != len(names):
         raise RestorekitError(f"a method is given twice: {', '.join(names)}")
-    datasets = _datasets(split_commas(data), limit)
-    runs = [(spec, protocol or default_protocol(spec)) for spec in noise]
-    for spec, proto in runs:
-        make_degrader(spec, proto, seed)
+    if bool(pairs) == bool(data) or bool(pairs) == bool(noise):
+        raise RestorekitError("give --data with --noise (clean images, degraded here), or --pairs alone (real noisy "
+                              "images with references)")
+    if pairs:
+        from restorekit.evaluate.benchmark import REAL, paired_images
+
+        found = {item: paired_images(item) for item in dict.fromkeys(split_commas(pairs))}
+        datasets = [(Path(item).name, clean[:limit]) for item, (clean, _) in found.items()]
+        noisy_dirs = {Path(item).name: noisy for item, (_, noisy) in found.items()}
+        runs = [(REAL, "pairs")]
+    else:
+        datasets = _datasets(split_commas(data), limit)
+        noisy_dirs = {}
+        runs = [(spec, protocol or default_protocol(spec)) for spec in noise]
+        for spec, proto in runs:
+            make_degrader(spec, proto, seed)
     _check_outputs(datasets, overwrite, json=json_path, csv=csv_path, markdown=markdown_path, figure=figure_path,
                    save_images=save_images)
     restorers = [resolve_method(name) for name in names]
@@ -78,7 +94,7 @@ def evaluate_command(methods, models, data, noise, protocol, seed, blind, limit,
         for dataset, images in datasets:
             for spec, proto in runs:
                 records += evaluate(
-                    restorers, images, spec, protocol=proto, seed=seed, crop=crop,
+                    restorers, images, spec, protocol=proto, seed=seed, crop=crop, noisy_dir=noisy_dirs.get(dataset),
                     sigma="blind" if blind else "given", dataset=dataset, progress=advance,
                     save_images=save_images,
                 )

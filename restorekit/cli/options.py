@@ -99,6 +99,20 @@ def file_command_options(fn):
                         help="Output folder (created if needed), or a file name for a single input.")(fn)
 
 
+def collection_options(fn):
+    """``--skip-existing``, ``--workers``, ``--engine``, ``--address``: how a collection of files runs."""
+    fn = click.option("--address", metavar="ADDR",
+                      help="With --engine ray: the cluster to join (auto, HOST:6379, ray://HOST:10001); "
+                           "default: a local Ray started for the run.")(fn)
+    fn = click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+                      help="local: this machine; ray: a Ray cluster (pip install 'restorekit[ray]').")(fn)
+    fn = click.option("--workers", type=click.IntRange(min=1), metavar="N",
+                      help="Processes working on files at once (default 1; with --engine ray, "
+                           "one per CPU of the cluster).")(fn)
+    return click.option("--skip-existing", is_flag=True,
+                        help="Leave outputs that already exist and do the rest: continues a stopped run.")(fn)
+
+
 def device_option(fn):
     return click.option("--device", default="cpu", show_default=True, help="cpu, cuda or cuda:N.")(fn)
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from restorekit.deblurring import fourier
+from restorekit.metrics import psnr, quantize8
 
 REGULARISERS = ("laplacian", "identity")
 # Scale of natural images' Laplacian (0-1 images) in default_balance = (sigma / s)^2.
@@ -69,7 +70,7 @@ def tuned_wiener(image: np.ndarray, kernel: np.ndarray, clean: np.ndarray, *,
     ``score(clean, restored) -> float`` (higher is better) defaults to the PSNR of the
     8-bit images, as the benchmark measures. Returns (restored float32, chosen balance).
     """
-    score = _psnr8 if score is None else score
+    clean8 = quantize8(clean) if score is None else None  # the default's reference, quantized once
     x = np.asarray(image, dtype=np.float64)
     transfer = fourier.otf(kernel, x.shape[:2])
     penalty = _penalty(regulariser, x.shape[:2])
@@ -77,7 +78,7 @@ def tuned_wiener(image: np.ndarray, kernel: np.ndarray, clean: np.ndarray, *,
     best = (-np.inf, None, None)
     for balance in grid:
         restored = _solve(x, transfer, penalty, balance, spectrum).astype(np.float32)
-        value = score(clean, restored)
+        value = psnr(clean8, quantize8(restored), data_range=255) if score is None else score(clean, restored)
         if value > best[0]:
             best = (value, restored, balance)
     return best[1], float(best[2])
@@ -99,13 +100,3 @@ def _solve(x: np.ndarray, transfer: np.ndarray, penalty: np.ndarray, balance: fl
     spectrum = fourier.rfft(x) if spectrum is None else spectrum
     gain = np.conj(transfer) / (np.abs(transfer) ** 2 + balance * penalty)  # [H, W//2+1]
     return fourier.irfft(spectrum * fourier.per_channel(gain, spectrum), x.shape[:2])
-
-
-def _psnr8(clean: np.ndarray, restored: np.ndarray) -> float:
-    """PSNR of the 8-bit images (the papers' rounding), as ``restorekit.metrics`` measures it;
-    inline because deblur sits below metrics in the layers."""
-    def q(x):
-        return (np.clip(x, 0, 1) * 255 + 0.5).astype(np.uint8).astype(np.float64)
-
-    mse = np.mean((q(clean) - q(restored)) ** 2)
-    return float("inf") if mse == 0 else float(10 * np.log10(255.0**2 / mse))

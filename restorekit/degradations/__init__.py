@@ -1,11 +1,14 @@
 """Synthetic degradations: noise, blur, and the specs that combine them.
 
 Pure functions of a ``[B, C, H, W]`` float32 batch, their parameters and an explicit
-``torch.Generator`` (:mod:`.noise`, :mod:`.blur`); kernels from specs or files
-(:mod:`.kernels`); spec strings such as ``"poisson:30+gaussian:5"`` (:mod:`.spec`); and the
-published tables' own protocol (:mod:`.paper`). :func:`degrade` is the numpy front door.
+``torch.Generator`` (:mod:`.noise`, :mod:`.blur`); realistic noise: camera noise by
+unprocessing (:mod:`.camera`), JPEG (:mod:`.jpeg`) and a random mix of both and the rest
+(:mod:`.realmix`); kernels from specs or files (:mod:`.kernels`); spec strings such as
+``"poisson:30+gaussian:5"`` or ``"camera+jpeg:60-95"`` (:mod:`.spec`); and the published
+tables' own protocol (:mod:`.paper`). :func:`degrade` is the numpy front door.
 
 >>> noisy = degrade(clean, "gaussian:25", seed=0)        # doctest: +SKIP
+>>> photo = degrade(clean, "camera+jpeg:60-95", seed=0)  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -15,9 +18,12 @@ import torch
 
 from restorekit.degradations.blur import MODES as BLUR_MODES
 from restorekit.degradations.blur import blur, kernel_otf
+from restorekit.degradations.camera import camera_noise
+from restorekit.degradations.jpeg import jpeg_compress
 from restorekit.degradations.kernels import load_kernel
 from restorekit.degradations.noise import gaussian, poisson, poisson_gaussian, salt_pepper, speckle
 from restorekit.degradations.paper import paper_degrade
+from restorekit.degradations.realmix import real_mix
 from restorekit.degradations.spec import Degradation, Degraded, parse_spec
 
 __all__ = [
@@ -25,14 +31,17 @@ __all__ = [
     "Degradation",
     "Degraded",
     "blur",
+    "camera_noise",
     "degrade",
     "gaussian",
+    "jpeg_compress",
     "kernel_otf",
     "load_kernel",
     "paper_degrade",
     "parse_spec",
     "poisson",
     "poisson_gaussian",
+    "real_mix",
     "salt_pepper",
     "speckle",
 ]

@@ -188,6 +188,8 @@ def _from_file(spec: str) -> np.ndarray:
         raise
     except Exception as exc:  # a corrupt file, whatever the reader raises
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if "allow_pickle" in reason or "pickled" in reason:  # never suggest unpickling a file
+            reason = f"not a NumPy {suffix} file of numbers"
         raise SpecError(f"cannot read kernel file {path} ({reason})") from exc
     return _pick(spec, path, key, entries)
 

@@ -1,22 +1,32 @@
-"""Degradation specs: ``"gaussian:25"``, ``"poisson:30+gaussian:5"``, ``"blur:motion-15-45+gaussian:2.55"``.
+"""Degradation specs: ``"gaussian:25"``, ``"poisson:30+gaussian:5"``, ``"camera+jpeg:60-95"``.
 
 A spec is ``none`` or terms joined by ``+``, applied left to right: an optional blur first,
-then noise terms in the order written. Numbers may be a range ``LOW-HIGH``, drawn uniformly
-per image (blind training: ``gaussian:0-55``).
+then noise terms in the order written (``gaussian:5+jpeg:80`` compresses the noisy image).
+Numbers may be a range ``LOW-HIGH``, drawn per image (blind training: ``gaussian:0-55``).
 
 =====================  ==================================================================
 ``gaussian:S``         additive Gaussian, sigma S on the 0-255 scale (S/255 inside)
 ``poisson:P``          y = Poisson(P x) / P; ``poisson:30+gaussian:5`` is Poisson-Gaussian
 ``saltpepper:A``       a fraction A of samples set to 0 or 1 (half each)
 ``speckle:S``          y = x + x n, n ~ N(0, S^2)
+``camera[:V]``         camera noise by unprocessing (Brooks et al. 2019, :mod:`.camera`):
+                       V is the shot-noise variance per unit of raw signal, the paper's
+                       scale; a range is drawn log-uniformly; bare ``camera`` is the
+                       published range ``camera:0.0001-0.012``. Read noise follows the
+                       paper's fit, log read = 2.18 log shot + 1.20 + N(0, 0.26^2)
+``jpeg:Q``             JPEG round trip at quality Q (an integer 1-100; a range is drawn
+                       uniformly over its integers), by Pillow (:mod:`.jpeg`)
+``realmix``            a random mix per image of Gaussian (white, gray or correlated),
+                       Poisson, speckle and camera noise, then JPEG (:mod:`.realmix`)
 ``blur:K[@MODE]``      convolve with kernel K (see :mod:`restorekit.degradations.kernels`);
                        MODE circular (default: the benchmarks' periodic blur), reflect or
                        replicate (for real photos)
 ``none``               the identity
 =====================  ==================================================================
 
-:func:`parse_spec` does all the checking, so a :class:`Degradation` is always valid;
-calling it on a batch draws its random parameters and noise from the generator given.
+Each kind appears at most once. :func:`parse_spec` does all the checking, so a
+:class:`Degradation` is always valid; calling it on a batch draws its random parameters
+and noise from the generator given.
 
 >>> deg = parse_spec("gaussian:0-55")                       # doctest: +SKIP
 >>> out = deg(clean, torch.Generator().manual_seed(0))      # doctest: +SKIP
@@ -34,13 +44,17 @@ import torch
 
 from restorekit.degradations import noise as _noise
 from restorekit.degradations.blur import MODES, blur
+from restorekit.degradations.camera import SHOT_RANGE, camera_noise
+from restorekit.degradations.jpeg import jpeg_compress
 from restorekit.degradations.kernels import KERNEL_HELP, load_kernel
+from restorekit.degradations.realmix import real_mix
 from restorekit.errors import SpecError
 
-NOISE_KINDS = ("gaussian", "poisson", "saltpepper", "speckle")
+NOISE_KINDS = ("gaussian", "poisson", "saltpepper", "speckle", "camera", "jpeg", "realmix")
+VALUE_OPTIONAL = ("camera", "realmix")  # kinds written without a value: "camera", "realmix"
 SPEC_HELP = (
     "gaussian:25, gaussian:0-55, poisson:30, poisson:30+gaussian:5, saltpepper:0.1, speckle:0.25, "
-    "blur:gaussian-1.6+gaussian:2.55, none"
+    "camera, camera:0.001-0.012, jpeg:30, camera+jpeg:60-95, realmix, blur:gaussian-1.6+gaussian:2.55, none"
 )
 _VALUE = re.compile(r"(\d+\.?\d*|\.\d+)(?:-(\d+\.?\d*|\.\d+))?")
 
@@ -56,16 +70,24 @@ class Degraded:
 
 @dataclass(frozen=True)
 class NoiseTerm:
-    """One noise term; ``low``/``high`` in library units (gaussian sigma already / 255)."""
+    """One noise term; ``low``/``high`` in library units (gaussian sigma already / 255).
+
+    camera: the shot-noise variance (drawn log-uniformly inside :func:`camera_noise`); jpeg:
+    the quality; realmix: unused (0).
+    """
 
     kind: str  # one of NOISE_KINDS
     low: float
     high: float
 
     def draw(self, batch: int, generator: torch.Generator, like: torch.Tensor) -> torch.Tensor:
-        """The term's parameter for each image: [B], uniform in [low, high] for a range."""
+        """The term's parameter for each image: [B], uniform in [low, high] for a range
+        (jpeg: uniform over the integers in [low, high])."""
         if self.low == self.high:  # a fixed value draws nothing, so it leaves the generator alone
             return torch.full((batch,), self.low, dtype=like.dtype, device=like.device)
+        if self.kind == "jpeg":
+            q = torch.randint(int(self.low), int(self.high) + 1, (batch,), generator=generator, device=generator.device)
+            return q.to(device=like.device, dtype=like.dtype)
         u = torch.rand(batch, generator=generator, device=generator.device, dtype=torch.float64)
         return (self.low + (self.high - self.low) * u).to(device=like.device, dtype=like.dtype)
 
@@ -112,8 +134,16 @@ class Degradation:
         y = blurred
         sigma = torch.zeros(batch, dtype=clean.dtype, device=clean.device)
         for term in self.noise:
+            if term.kind == "camera":  # draws its own levels, log-uniformly, and a camera per image
+                y = camera_noise(y, term.low, term.high, generator)
+                continue
+            if term.kind == "realmix":
+                y = real_mix(y, generator)
+                continue
             value = term.draw(batch, generator, clean)  # [B]
-            if term.kind == "gaussian":
+            if term.kind == "jpeg":
+                y = jpeg_compress(y, value.round().long().cpu())
+            elif term.kind == "gaussian":
                 y = _noise.gaussian(y, value, generator)
                 sigma = value
             elif term.kind == "poisson":
@@ -153,7 +183,11 @@ def parse_spec(spec: str, *, blur_mode: str | None = None) -> Degradation:
         kind, sep, value = term.partition(":")
         kind = kind.strip().lower()
         value = value.strip()
-        if not sep or not value:
+        if kind == "realmix" and sep:
+            raise SpecError(f"bad term {term!r} in {spec!r}: realmix takes no value")
+        if kind in VALUE_OPTIONAL and not sep:
+            value = "" if kind == "realmix" else f"{SHOT_RANGE[0]}-{SHOT_RANGE[1]}"
+        elif not sep or not value:
             raise SpecError(f"bad term {term!r} in {spec!r}: expected KIND:VALUE (examples: {SPEC_HELP})")
         if kind == "blur":
             if position != 0:
@@ -163,10 +197,13 @@ def parse_spec(spec: str, *, blur_mode: str | None = None) -> Degradation:
         elif kind in NOISE_KINDS:
             if any(t.kind == kind for t in noise):
                 raise SpecError(f"bad spec {spec!r}: {kind} appears twice")
-            low, high = _parse_value(kind, value, spec)
+            low, high = _parse_value(kind, value, spec) if value else (0.0, 0.0)
             scale = 255.0 if kind == "gaussian" else 1.0
             noise.append(NoiseTerm(kind, low / scale, high / scale))
-            canonical.append(f"{kind}:{_fmt(low)}" + ("" if low == high else f"-{_fmt(high)}"))
+            if not sep:  # camera, realmix: the default stays short
+                canonical.append(kind)
+            else:
+                canonical.append(f"{kind}:{_fmt(low)}" + ("" if low == high else f"-{_fmt(high)}"))
         elif kind == "none":
             raise SpecError(f"bad spec {spec!r}: 'none' cannot be combined with other terms")
         else:
@@ -207,6 +244,13 @@ def _parse_value(kind: str, value: str, spec: str) -> tuple[float, float]:
         raise SpecError(f"bad value {value!r} for poisson in {spec!r}: the peak must be positive")
     if kind == "saltpepper" and high > 1:
         raise SpecError(f"bad value {value!r} for saltpepper in {spec!r}: the amount is a fraction in [0, 1]")
+    if kind == "camera" and not (0 < low and high < 1):
+        raise SpecError(
+            f"bad value {value!r} for camera in {spec!r}: the shot-noise variance must lie in (0, 1), "
+            f"the published range is {_fmt(SHOT_RANGE[0])}-{_fmt(SHOT_RANGE[1])}"
+        )
+    if kind == "jpeg" and not (low.is_integer() and high.is_integer() and 1 <= low and high <= 100):
+        raise SpecError(f"bad value {value!r} for jpeg in {spec!r}: the quality is an integer in 1-100")
     return low, high
 
 

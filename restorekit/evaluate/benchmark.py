@@ -27,7 +27,8 @@ import numpy as np
 from restorekit.errors import RestorekitError, SpecError
 
 NOISY = "noisy"  # name of the pseudo-method that scores the degraded input itself
-PROTOCOLS = ("paper", "random")
+PROTOCOLS = ("paper", "random", "pairs")  # pairs: real noisy images beside their clean references
+REAL = "real"  # the noise label of paired real data
 SIGMA_MODES = ("given", "blind")
 
 
@@ -161,8 +162,8 @@ def make_degrader(spec: str, protocol: str, seed: int = 0) -> Callable[[np.ndarr
     Raises RestorekitError at once for a bad spec or a spec the protocol does not cover,
     so that a command can check all its inputs before the first slow restoration.
     """
-    if protocol not in PROTOCOLS:
-        raise RestorekitError(f"unknown protocol {protocol!r}; choose from {', '.join(PROTOCOLS)}")
+    if protocol not in PROTOCOLS[:2]:
+        raise RestorekitError(f"unknown protocol {protocol!r}; choose from {', '.join(PROTOCOLS[:2])}")
     from restorekit.degradations import degrade, paper_degrade, parse_spec
     from restorekit.degradations.paper import check_paper_spec
 
@@ -190,11 +191,43 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_") or "x"
 
 
+def pair_reader(noisy_dir: Path | str) -> Callable[[np.ndarray, str], np.ndarray]:
+    """``(clean, file name) -> the real noisy image of that name in noisy_dir`` (paired data)."""
+    from restorekit.io import read_image
+
+    folder = Path(noisy_dir)
+
+    def read(clean: np.ndarray, name: str) -> np.ndarray:
+        noisy = read_image(folder / name)[0]
+        if noisy.shape != clean.shape:
+            raise RestorekitError(f"{folder / name} is {noisy.shape}, its clean reference {clean.shape}")
+        return noisy
+
+    return read
+
+
+def paired_images(root: Path | str) -> tuple[list[Path], Path]:
+    """``root/clean/*`` (with a ``root/noisy/`` file of each name) -> (clean paths, noisy folder)."""
+    from restorekit.io import list_images
+
+    root = Path(root)
+    clean_dir, noisy_dir = root / "clean", root / "noisy"
+    if not clean_dir.is_dir() or not noisy_dir.is_dir():
+        raise RestorekitError(f"--pairs {root}: expected the folders {clean_dir} and {noisy_dir}")
+    clean = list_images([clean_dir])
+    missing = [p.name for p in clean if not (noisy_dir / p.name).is_file()]
+    if missing:
+        raise RestorekitError(f"--pairs {root}: no noisy image for {', '.join(missing[:3])}"
+                              + (f" and {len(missing) - 3} more" if len(missing) > 3 else ""))
+    return clean, noisy_dir
+
+
 def evaluate(
     methods: Sequence[Any],
     images: Sequence[Path | str],
     spec: str,
     *,
+    noisy_dir: Path | str | None = None,
     protocol: str = "paper",
     seed: int = 0,
     sigma: str = "given",
@@ -205,6 +238,10 @@ def evaluate(
     example_index: int | None = 0,
 ) -> list[Record]:
     """Run every method on every image degraded by ``spec``; one Record per method.
+
+    With ``noisy_dir`` (paired real data: ``spec`` is then a label, protocol ``pairs``),
+    each clean image's noisy version is the file of the same name there, and every method
+    works blind: a real noise has no given level.
 
     The first record is the ``noisy`` pseudo-method (the input's own scores), so the gain of
     each method is visible. ``progress()`` is called once per (image, method) restoration.
@@ -227,8 +264,11 @@ def evaluate(
 
     from restorekit.degradations import parse_spec
 
-    degradation = parse_spec(spec)
-    spec = degradation.spec  # canonical text ("gaussian:25.0" -> "gaussian:25") for the records
+    degradation = parse_spec("none" if noisy_dir is not None else spec)
+    if noisy_dir is None:
+        spec = degradation.spec  # canonical text ("gaussian:25.0" -> "gaussian:25") for the records
+    else:
+        protocol, sigma = "pairs", "blind"
     for name, method in zip(names, methods):
         if getattr(method, "needs_kernel", False) and degradation.kernel is None:
             raise RestorekitError(f"{name} deblurs: the noise spec needs a blur, e.g. "
@@ -238,7 +278,7 @@ def evaluate(
                  dict(kernel=degradation.kernel, circular=degradation.blur_mode == "circular"))
     images = [Path(p) for p in images]
     dataset = dataset or _dataset_name(images)
-    noisy_of = make_degrader(spec, protocol, seed)
+    noisy_of = make_degrader(spec, protocol, seed) if noisy_dir is None else pair_reader(noisy_dir)
     level = given_sigma(spec) if sigma == "given" else None
     out_root = Path(save_images) / _slug(dataset) / _slug(spec) if save_images is not None else None
 
@@ -276,7 +316,7 @@ def evaluate(
                 _save(out_root / _slug(name) / f"{path.stem}.png", out8)
 
     common = dict(dataset=dataset, noise=spec, protocol=protocol, sigma=sigma,
-                  seed=None if protocol == "paper" else seed, crop=crop)
+                  seed=seed if protocol == "random" else None, crop=crop)
     return [rows[name].record(name, **common) for name in [NOISY, *names]]
 
 

@@ -45,9 +45,13 @@ def load_foreign(path: str | os.PathLike) -> nn.Module:
         raise ModelLoadError(f"no such checkpoint: {path}")
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:
-        first = next((s for s in str(exc).splitlines() if s.strip()), type(exc).__name__)
-        raise ModelLoadError(f"{path}: not a loadable PyTorch state dict ({first.strip()[:200]})") from None
+    except Exception as exc:  # noqa: BLE001 - whatever the unpickler raises on a foreign file
+        # torch's message advises weights_only=False, i.e. running the file's code: never
+        # repeat that advice; say what the file is not.
+        unsafe = "weights_only" in str(exc) or "Unsupported global" in str(exc)
+        reason = ("it holds Python objects beyond tensors, which restorekit does not unpickle (safety)" if unsafe
+                  else next((s for s in str(exc).splitlines() if s.strip()), type(exc).__name__).strip()[:200])
+        raise ModelLoadError(f"{path}: not a loadable PyTorch state dict ({reason})") from None
     model = from_state_dict(obj, source=str(path))
     return model
 

@@ -1,0 +1,294 @@
+"""Which noise is in this image, and how much: ``identify_noise(image) -> NoiseReport``.
+
+A denoiser works best when it is told the right noise; this module tells it, from the
+image alone, with published statistics (no learned model):
+
+1. **Impulses** (salt and pepper): samples at exactly 0 or 1 that stand apart from the
+   median of their 3x3 neighbourhood. Among the samples where such an impulse could be
+   seen, the fraction that are impulses estimates the amount; the image with them
+   replaced by that median must then be nearly clean (clipped Gaussian noise also makes
+   isolated 0s and 1s, but leaves the rest noisy).
+2. **JPEG** (an IJG/libjpeg file, 8x8 grid from the top-left corner): the 8x8 block DCT
+   coefficients of the luminance of a decoded JPEG sit on multiples of the quantisation
+   steps (Fan & de Queiroz, "Identification of bitmap compression history", IEEE TIP 2003).
+   The largest step that most coefficients fit, at a few low frequencies, gives the table;
+   the IJG quality whose scaled table matches it best is the estimate.
+3. **Signal dependence** (Foi et al., "Practical Poissonian-Gaussian noise modeling and
+   fitting for single-image raw-data", IEEE TIP 2008, with the weak-texture patch selection
+   and eigenvalue criterion of :mod:`restorekit.estimate` in each intensity bin): the
+   noise variance against the local mean, fitted by a constant (Gaussian), ``a + b mean``
+   (Poisson-Gaussian), ``a + c mean^2`` (speckle) or the shape that the camera tone curve
+   and gamma give shot noise (camera, gray).
+4. **Spatial correlation**: demosaicked camera noise is correlated between neighbours, so
+   its level measured on a 2x2-binned image (times 2) far exceeds the level measured at
+   full resolution, where white noise gives equal levels (camera, colour).
+
+The thresholds were chosen on the training images (Train400 and CBSD432), never on the
+test sets that ``benchmarks/identify.py`` reports (BSD68, CBSD68); see docs/realnoise.md.
+
+>>> report = identify_noise(noisy)                        # doctest: +SKIP
+>>> report.kind, report.level, report.spec                # doctest: +SKIP
+('gaussian', 24.8, 'gaussian:24.8')
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from restorekit.errors import RestorekitError
+
+KINDS = ("none", "gaussian", "poisson-gaussian", "saltpepper", "speckle", "camera", "jpeg")
+MIN_SIZE = 32  # smaller images hold too few patches to tell noises apart
+
+# --- thresholds, chosen on Train400 and CBSD432 (benchmarks/identify.py --split train) ---
+IMPULSE_GAP = 0.2  # an impulse differs from its 3x3 median by more than this
+IMPULSE_MIN = 0.004  # estimated amount below which impulses are ignored
+IMPULSE_CLEAN = 6 / 255  # the image without its impulses must be this clean
+JPEG_MAX_QUALITY = 90  # above this, too little is left to tell; reported as "none" (+ details)
+NOISE_MIN = 2.0 / 255  # below this noise level (RMS): "none"
+CAMERA_RATIO = 1.8  # colour: level at half resolution / level at full resolution
+SHAPE_GAIN = 0.5  # a signal-dependent model must cut the Gaussian fit's error by this factor
+
+# --- the patch statistics ---------------------------------------------------------------
+PATCH = 7
+BINS = 8
+MIN_PATCHES = 200
+MAX_PATCHES = 20_000  # patch positions are subsampled on a regular grid down to this many
+ROUNDS = 4
+
+
+@dataclass(frozen=True)
+class NoiseReport:
+    """What :func:`identify_noise` found.
+
+    ``level`` is in the units of the kind's spec: gaussian sigma on the 0-255 scale;
+    saltpepper the amount (fraction of samples); speckle its sigma; jpeg the quality
+    (1-100); poisson-gaussian and camera an equivalent RMS noise on the 0-255 scale, with
+    the model's own parameters in ``details``; none 0.
+    """
+
+    kind: str
+    level: float
+    spec: str
+    details: dict = field(default_factory=dict, compare=False, hash=False)
+
+    def as_dict(self) -> dict:
+        return {"kind": self.kind, "level": self.level, "spec": self.spec, "details": self.details}
+
+
+def identify_noise(image: np.ndarray) -> NoiseReport:
+    """Identify the noise in ``image`` (float HxW or HxWx3 in [0, 1], as read from a file)."""
+    x = _check(image)
+    features = measure(x)
+    return decide(features)
+
+
+def _check(image: np.ndarray) -> np.ndarray:
+    x = np.asarray(image)
+    if x.ndim == 3 and x.shape[2] == 1:
+        x = x[..., 0]
+    if x.ndim not in (2, 3) or (x.ndim == 3 and x.shape[2] != 3):
+        raise RestorekitError(f"identify takes an HxW or HxWx3 image, got shape {x.shape}")
+    if min(x.shape[:2]) < MIN_SIZE:
+        raise RestorekitError(f"image {x.shape[0]}x{x.shape[1]} is too small to identify its noise (needs {MIN_SIZE}x{MIN_SIZE})")
+    if np.issubdtype(x.dtype, np.integer):
+        x = x / float(np.iinfo(x.dtype).max)
+    x = x.astype(np.float64)
+    if not np.isfinite(x).all():
+        raise RestorekitError("image holds NaN or infinite values; cannot identify its noise")
+    return x
+
+
+# --- measuring --------------------------------------------------------------------------
+
+
+def measure(x: np.ndarray) -> dict:
+    """The statistics :func:`decide` rests on (all levels on the [0, 1] scale)."""
+    channel = x if x.ndim == 2 else x[..., 1]  # green: the best-sampled channel of a Bayer camera
+    amount, repaired = _impulses(x)
+    quality, steps = _jpeg_quality(x)
+    bins = _noise_curve(channel)
+    f = {"colour": x.ndim == 3, "impulse_amount": amount, "jpeg_quality": quality, "jpeg_steps": steps,
+         "bins": bins, "mean": float(np.clip(channel, 0, 1).mean()), "h_mean": float(_camera_shape(channel).mean())}
+    f["white"] = float(np.sqrt(np.median(bins[:, 1]))) if len(bins) else 0.0
+    if amount >= IMPULSE_MIN:
+        rest = _noise_curve(repaired if x.ndim == 2 else repaired[..., 1])
+        f["impulse_rest"] = float(np.sqrt(np.median(rest[:, 1]))) if len(rest) else 0.0
+    # The quietest patches at full and at half resolution: equal levels for white noise.
+    full, half = _noise_curve(channel, bins=1), _noise_curve(_bin2(channel), bins=1)
+    f["full"] = float(np.sqrt(full[0, 1])) if len(full) else f["white"]
+    f["half"] = float(2 * np.sqrt(half[0, 1])) if len(half) else f["full"]
+    f["fits"] = _fits(bins)
+    return f
+
+
+def _impulses(x: np.ndarray) -> tuple[float, np.ndarray]:
+    """Estimated salt-and-pepper amount, and the image with the impulses replaced by medians."""
+    # Medians only where a sample is 0 or 1 (few, unless there are many impulses).
+    x3 = x if x.ndim == 3 else x[..., None]
+    padded = np.pad(x3, ((1, 1), (1, 1), (0, 0)), mode="reflect")
+    rows, cols, chans = np.nonzero((x3 == 0) | (x3 == 1))
+    med = np.median(np.stack([padded[rows + i, cols + j, chans] for i in range(3) for j in range(3)], 1), 1)
+    value = x3[rows, cols, chans]
+    pepper = (value == 0) & (med > IMPULSE_GAP)
+    salt = (value == 1) & (med < 1 - IMPULSE_GAP)
+    # Each kind hits amount/2 of the samples, but shows only where the neighbourhood is far
+    # from it: estimate the share of such places from the impulse-free samples.
+    flat = x3[(x3 > 0) & (x3 < 1)]
+    if flat.size == 0:
+        return 0.0, x
+    visible_pepper, visible_salt = (flat > IMPULSE_GAP).mean(), (flat < 1 - IMPULSE_GAP).mean()
+    n = x3.size
+    amount = pepper.sum() / max(visible_pepper * n, 1) + salt.sum() / max(visible_salt * n, 1)
+    repaired = x3.copy()
+    hit = pepper | salt
+    repaired[rows[hit], cols[hit], chans[hit]] = med[hit]
+    return float(amount), repaired if x.ndim == 3 else repaired[..., 0]
+
+
+def _bin2(x: np.ndarray) -> np.ndarray:
+    h, w = x.shape[0] // 2 * 2, x.shape[1] // 2 * 2
+    return (x[0:h:2, 0:w:2] + x[1:h:2, 0:w:2] + x[0:h:2, 1:w:2] + x[1:h:2, 1:w:2]) / 4
+
+
+# The IJG (libjpeg, Pillow) luminance table at quality 50, natural order (JPEG Annex K).
+_LUMA = np.array([
+    [16, 11, 10, 16, 24, 40, 51, 61], [12, 12, 14, 19, 26, 58, 60, 55], [14, 13, 16, 24, 40, 57, 69, 56],
+    [14, 17, 22, 29, 51, 87, 80, 62], [18, 22, 37, 56, 68, 109, 103, 77], [24, 35, 55, 64, 81, 104, 113, 92],
+    [49, 64, 78, 87, 103, 121, 120, 101], [72, 92, 95, 98, 112, 100, 103, 99],
+])
+_SCALE = np.array([5000 // q if q < 50 else 200 - 2 * q for q in range(1, 101)])  # libjpeg's quality scaling
+_TABLES = np.clip((_LUMA[None] * _SCALE[:, None, None] + 50) // 100, 1, 255)  # [100, 8, 8], quality 1..100
+_FREQS = ((0, 0), (0, 1), (1, 0), (1, 1), (0, 2), (2, 0), (1, 2), (2, 1), (2, 2), (0, 3), (3, 0))
+_STEP_TOL = 0.8  # a coefficient fits a step if within this of a multiple (decoder rounding ~0.3-0.5)
+_STEP_FIT = 0.5  # fraction of coefficients, beyond chance, that must fit
+_MAX_COEFS = 1500
+
+
+def _dct_matrix(n: int) -> np.ndarray:
+    """Orthonormal DCT-II matrix [n, n] (the JPEG transform is this one, level-shifted)."""
+    k, i = np.arange(n)[:, None], np.arange(n)[None, :]
+    d = np.sqrt(2 / n) * np.cos(np.pi * (2 * i + 1) * k / (2 * n))
+    d[0] /= np.sqrt(2)
+    return d
+
+
+_D8 = _dct_matrix(8)
+
+
+def _jpeg_quality(x: np.ndarray) -> tuple[float | None, dict]:
+    """IJG quality whose luminance table fits the block DCT coefficients, or None."""
+    y = x if x.ndim == 2 else x @ np.array([0.299, 0.587, 0.114])  # JFIF luminance
+    y = y * 255 - 128
+    h, w = y.shape[0] // 8 * 8, y.shape[1] // 8 * 8
+    blocks = y[:h, :w].reshape(h // 8, 8, w // 8, 8).transpose(0, 2, 1, 3).reshape(-1, 8, 8)
+    coefs = _D8 @ blocks @ _D8.T  # [N, 8, 8]
+    steps = {}
+    for u, v in _FREQS:
+        c = coefs[:, u, v]
+        c = c[np.abs(c) > 2 * _STEP_TOL][:_MAX_COEFS]  # zeros fit every step
+        if c.size < 30:
+            continue
+        q = np.unique(_TABLES[:, u, v])
+        q = q[q > 2 * _STEP_TOL + 1][:, None]  # smaller steps cannot be told from no quantisation
+        fits = (np.abs(c - q * np.round(c / q)) <= _STEP_TOL).mean(1)
+        chance = 2 * _STEP_TOL / q[:, 0]
+        ok = (fits - chance) / (1 - chance) >= _STEP_FIT
+        steps[(u, v)] = int(q[ok, 0].max()) if ok.any() else 1  # multiples fail, so the largest is the step
+    found = {k: s for k, s in steps.items() if s > 1}
+    if len(found) < 3:
+        return None, {f"{u}{v}": s for (u, v), s in steps.items()}
+    tables = np.stack([_TABLES[:, u, v] for u, v in steps], 1).astype(float)  # [100, P]
+    est = np.array(list(steps.values()), dtype=float)
+    # an undetected step (1) is consistent with any table step of 2 or less
+    err = np.where(est > 1, np.abs(np.log(tables) - np.log(est)), np.maximum(0, np.log(tables / 2))).sum(1)
+    best = np.flatnonzero(err == err.min()) + 1
+    return float(np.round(best.mean())), {f"{u}{v}": s for (u, v), s in steps.items()}
+
+
+_D7 = np.kron(_dct_matrix(PATCH), _dct_matrix(PATCH))[1:]  # [48, 49]: a patch's DCT without its mean
+
+
+def _noise_curve(channel: np.ndarray, bins: int = BINS) -> np.ndarray:
+    """Noise variance against mean intensity: [bins, 3] rows (mean, variance, patches).
+
+    Patches are binned by their mean (equal counts); in each bin the weak-texture patches
+    are selected and the eigenvalue criterion applied, as :func:`restorekit.estimate
+    .estimate_sigma` does for the whole image. The patches' mean is dropped (their DCT
+    without DC): binning by the noisy mean would otherwise shrink the noise along it.
+    """
+    from restorekit.estimate import _box_sum, _noise_variance, _texture_quantile
+
+    p = PATCH
+    x = channel.astype(np.float64)
+    gh, gv = (x[:, 2:] - x[:, :-2]) / 2, (x[2:, :] - x[:-2, :]) / 2
+    texture = _box_sum(gh * gh, p, p - 2) + _box_sum(gv * gv, p - 2, p)  # [H-p+1, W-p+1]
+    means = _box_sum(x, p, p) / (p * p)
+    stride = int(np.ceil(np.sqrt(texture.size / MAX_PATCHES)))  # every patch is not needed: time
+    windows = np.lib.stride_tricks.sliding_window_view(x, (p, p))[::stride, ::stride]
+    patches = _D7 @ windows.transpose(2, 3, 0, 1).reshape(p * p, -1)  # [48, N]
+    texture, means = texture[::stride, ::stride].ravel(), means[::stride, ::stride].ravel()
+    tau = _texture_quantile(p, 0.99)
+    edges = np.quantile(means, np.linspace(0, 1, bins + 1))
+    which = np.clip(np.searchsorted(edges, means, side="right") - 1, 0, bins - 1)
+    rows = []
+    for b in range(bins):
+        sel = which == b
+        if sel.sum() < MIN_PATCHES:
+            continue
+        P, T, M = patches[:, sel], texture[sel], means[sel]
+        var = _noise_variance(P)
+        for _ in range(ROUNDS):
+            keep = T < var * tau
+            if keep.sum() < MIN_PATCHES or keep.all():
+                break
+            P, T, M = P[:, keep], T[keep], M[keep]
+            var = _noise_variance(P)
+        rows.append((M.mean(), max(var, 0.0), P.shape[1]))
+    return np.array(rows).reshape(-1, 3)
+
+
+def _camera_shape(mean: np.ndarray, read: bool = False) -> np.ndarray:
+    """Output variance per unit of shot (or read) variance of the gray camera path at sRGB ``mean``.
+
+    y = S((g L)^(1/2.2)) with S the smoothstep tone curve and g = 1/0.8 the mean brightness
+    gain: var_y = (dy/dL)^2 (shot L + read), and with x = S^-1(y),
+    (dy/dL)^2 L = g S'(x)^2 x^-0.2 / 2.2^2 and (dy/dL)^2 = g^2 S'(x)^2 x^-2.4 / 2.2^2.
+    """
+    x = 0.5 - np.sin(np.arcsin(1 - 2 * np.clip(mean, 1e-4, 1 - 1e-4)) / 3)
+    slope2 = (6 * x * (1 - x)) ** 2 / 2.2**2
+    return slope2 * (x**-2.4 / 0.8**2 if read else x**-0.2 / 0.8)
+
+
+_MODELS = {  # variance = coefficients . columns(mean), coefficients >= 0
+    "gaussian": lambda m: [np.ones_like(m)],
+    "poisson-gaussian": lambda m: [np.ones_like(m), m],
+    "speckle": lambda m: [np.ones_like(m), m**2],
+    "camera": lambda m: [np.ones_like(m), _camera_shape(m)],
+}
+
+
+def _fits(bins: np.ndarray) -> dict:
+    """Each model's non-negative least-squares fit to the curve, in relative error.
+
+    Bins where clipping at 0 or 1 (2 standard deviations away) has shrunk the noise are left
+    out. Returns {model: (coefficients, rms relative error)}; empty if too few bins remain.
+    """
+    from scipy.optimize import nnls
+
+    if not len(bins):
+        return {}
+    mean, var = bins[:, 0], bins[:, 1]
+    std = np.sqrt(var)
+    ok = (var > 0) & (mean - 2 * std > 0) & (mean + 2 * std < 1)
+    if ok.sum() < 3:
+        return {}
+    mean, var = mean[ok], var[ok]
+    out = {}
+    for name, columns in _MODELS.items():
+        a = np.stack(columns(mean), 1) / var[:, None]  # relative: each bin's error / its variance
+        coef, rnorm = nnls(a, np.ones_like(mean))
+        out[name] = (coef, float(rnorm / np.sqrt(len(mean))))
+    return out
