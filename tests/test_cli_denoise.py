@@ -331,3 +331,15 @@ def test_pixel_shuffle_down_sampling_denoises_each_sub_image(models):
     net, image = load_model(models["gray"]), _noisy((24, 32))
     out = denoise(image, net, 0.1, pd=2)
     np.testing.assert_array_equal(out[1::2, 0::2], denoise(np.ascontiguousarray(image[1::2, 0::2]), net, 0.1))
+
+
+def test_alpha_into_jpeg_is_one_warning_line(run_cli, tmp_path, models):
+    rgba = np.concatenate([_noisy((20, 24, 3)), np.full((20, 24, 1), 0.5, np.float32)], axis=2)
+    from PIL import Image
+
+    Image.fromarray((rgba * 255).astype(np.uint8), "RGBA").save(tmp_path / "a.png")
+    code, _, err = run_cli("denoise", tmp_path / "a.png", "-o", tmp_path / "a.jpg", "--model", models["color"])
+    assert code == 0, err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("warning: ") and "alpha" in lines[0]
+    assert read_image(tmp_path / "a.jpg")[0].shape == (20, 24, 3)

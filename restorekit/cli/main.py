@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+import warnings
 
 import click
 
@@ -18,17 +19,27 @@ from restorekit.errors import RestorekitError
 COMMANDS = ("degrade", "evaluate", "denoise", "train", "finetune", "models", "export", "deblur", "serve")
 
 for _name in COMMANDS:
-    try:
-        importlib.import_module(f"restorekit.cli.{_name}")
-    except ModuleNotFoundError as exc:  # a command not written yet
-        if exc.name != f"restorekit.cli.{_name}":
-            raise
+    importlib.import_module(f"restorekit.cli.{_name}")
+
+
+def show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Our own warnings (data a format cannot hold, ...) as one ``warning: ...`` line."""
+    from restorekit.errors import DataLossWarning
+
+    if issubclass(category, DataLossWarning):
+        print(f"warning: {message}", file=file or sys.stderr)
+    else:
+        _default_showwarning(message, category, filename, lineno, file, line)
+
+
+_default_showwarning = warnings.showwarning
 
 
 def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     args = [a for a in args if a != "--debug"]
+    warnings.showwarning = show_warning
     try:
         # Without standalone mode click returns the code given to ctx.exit(code).
         code = app.main(args=args, prog_name="restorekit", standalone_mode=False)
