@@ -28,8 +28,13 @@ import numpy as np
 
 from restorekit.arrays import INTEGER_DTYPES, check_image, check_sigma
 from restorekit.errors import RestorekitError
+from typing import TYPE_CHECKING, Callable
+
 from restorekit.infer.apply import Progress, noise_level, run_network
 from restorekit.infer.network import resolve_network
+
+if TYPE_CHECKING:
+    from restorekit.infer.auto import Choice
 
 NAN_POLICIES = ("refuse", "fill")
 UNIT_RANGE = (-1.0, 2.0)  # float images within this are [0, 1] data (noise may leave [0, 1])
@@ -37,13 +42,16 @@ UNIT_RANGE = (-1.0, 2.0)  # float images within this are [0, 1] data (noise may 
 
 def denoise(image: np.ndarray, model=None, sigma: float | None = None, *, strength: float = 1.0,
             tile: int | None = None, overlap: int | None = None, device: str | None = None,
-            nan: str = "refuse", pd: int = 1, progress: Progress | None = None) -> np.ndarray:
+            nan: str = "refuse", pd: int = 1, auto: bool = True, explain: Callable[[Choice], None] | None = None,
+            progress: Progress | None = None) -> np.ndarray:
     """Denoise one image.
 
     Args:
         image: HxW or HxWxC (C = 1 or 3); float, uint8 or uint16.
         model: a shipped name, a path (``.safetensors``, run folder, foreign ``.pth``) or a
-            loaded ``nn.Module`` (never moved); None picks the shipped model for the channels.
+            loaded ``nn.Module`` (never moved). None with ``sigma`` None (and ``auto``):
+            identify the noise and pick the method and level (:mod:`restorekit.infer.auto`);
+            None with a sigma: the shipped Gaussian model for the channels.
         sigma: noise level on the [0, 1] scale (25/255 for "25") of the image as given
             (of its own range for float images outside [0, 1]). None: blind.
         strength: multiplies the noise level a conditioned model is told (below 1 keeps
@@ -53,6 +61,9 @@ def denoise(image: np.ndarray, model=None, sigma: float | None = None, *, streng
         device: where a named model is loaded (None: CPU; a module stays where it is).
         nan: ``"refuse"`` (default) or ``"fill"`` for images with NaN or infinite pixels.
         pd: pixel-shuffle down-sampling factor (1: off; 2 helps Gaussian models on real noise).
+        auto: with no model and no sigma, identify the noise first (False: the Gaussian
+            model, its level estimated).
+        explain: called with the :class:`~restorekit.infer.auto.Choice` made in auto mode.
         progress: ``progress(done, total)`` over tiles.
 
     Returns an array of the input's shape: the input's integer dtype, else float32.
@@ -65,7 +76,8 @@ def denoise(image: np.ndarray, model=None, sigma: float | None = None, *, streng
         raise RestorekitError(f"pd (pixel-shuffle down-sampling) must be 1, 2, 3 or 4, got {pd!r}")
     sigma = check_sigma(sigma, unit=False)
     channels = 1 if image.ndim == 2 else image.shape[2]
-    net = resolve_network(model, channels, device)
+    identify = auto and model is None and sigma is None
+    net = None if identify else resolve_network(model, channels, device)
 
     arr = _as_float(image)
     bad = None if image.dtype in INTEGER_DTYPES else ~np.isfinite(arr)
@@ -82,9 +94,12 @@ def denoise(image: np.ndarray, model=None, sigma: float | None = None, *, streng
         sigma = None if sigma is None else sigma / scale
     check_sigma(sigma)  # now on the [0, 1] scale of the normalised image
 
-    if pd > 1:
+    out = None
+    if identify:
+        net, sigma, pd, out = _identified(arr, channels, device, pd, explain)
+    if out is None and pd > 1:
         out = _pixel_shuffle_denoise(net, arr, sigma, strength, pd, tile=tile, overlap=overlap)
-    else:
+    elif out is None:
         out = _denoise_float(net, arr, sigma, strength, tile=tile, overlap=overlap, progress=progress)
 
     if scale != 1.0 or lo != 0.0:
@@ -96,6 +111,21 @@ def denoise(image: np.ndarray, model=None, sigma: float | None = None, *, streng
 
         return from_float32(out, image.dtype)
     return out.astype(np.float32, copy=False)
+
+
+def _identified(arr: np.ndarray, channels: int, device, pd: int, explain):
+    """Auto mode: ``(network, sigma, pd, None)`` to run, or ``(None, None, 1, output)`` when a
+    classical method (the median filter, for impulses) has restored the image already."""
+    from restorekit.infer.auto import choose
+
+    choice = choose(arr)
+    if explain is not None:
+        explain(choice)
+    if choice.method == "median":
+        from restorekit.classical import get_method
+
+        return None, None, 1, get_method("median")(arr, None)
+    return resolve_network(choice.method, channels, device), choice.sigma, max(pd, choice.pd), None
 
 
 def _denoise_float(net, arr: np.ndarray, sigma, strength: float, *, tile=None, overlap=None,
