@@ -7,14 +7,16 @@ Makes the images at run time in a temp folder (a smooth pattern plus Gaussian no
 sigma 25, 8-bit PNG) and times the whole command, as a user runs it, in a fresh process per
 setting: Python and torch starting, the shipped default model loading (``fastunet.color``,
 or ``fastunet.gray`` with --gray), every file read, denoised and written. One worker uses
-every core through torch's threads; N workers get cores // N threads each. The outputs of
-every setting are compared byte for byte with those of one worker. Figures depend on what
-else the machine is doing: run it on an idle one.
+every core through torch's threads; N workers get cores // N threads each; a last row times
+one worker held to one thread, to tell the gain of processes from that of fewer threads. The
+outputs of every setting are compared byte for byte with those of one worker. Figures depend
+on what else the machine is doing: run it on an idle one.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
@@ -37,12 +39,13 @@ def make_images(folder: Path, count: int, size: int, gray: bool, seed: int = 0) 
         write_image(folder / f"img{k:03d}.png", np.clip(noisy, 0, 1).astype(np.float32))
 
 
-def run(src: Path, out: Path, workers: int) -> float:
-    """Seconds for one `restorekit denoise` process, start to exit."""
+def run(src: Path, out: Path, workers: int, threads: int | None = None) -> float:
+    """Seconds for one `restorekit denoise` process, start to exit (``threads``: torch's, via OMP_NUM_THREADS)."""
     command = [sys.executable, "-m", "restorekit", "denoise", str(src), "-o", str(out), "--sigma", "25",
                "--workers", str(workers)]
+    env = dict(os.environ, **({"OMP_NUM_THREADS": str(threads)} if threads else {}))
     start = time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, env=env)
     return time.perf_counter() - start
 
 
@@ -67,8 +70,8 @@ def main(argv: list[str] | None = None) -> None:
         src = Path(tmp) / "in"
         make_images(src, args.images, args.size, args.gray)
         # untimed: the first process to load torch and the model reads them from disk, the others from cache
-        subprocess.run([sys.executable, "-c", f"from restorekit.infer import resolve_network; resolve_network({model!r})"],
-                       check=True)
+        warm = f"from restorekit.infer import resolve_network; resolve_network({model!r})"
+        subprocess.run([sys.executable, "-c", warm], check=True)
         rates, outputs = {}, {}
         for workers in settings:
             out = Path(tmp) / f"out{workers}"
@@ -77,7 +80,12 @@ def main(argv: list[str] | None = None) -> None:
             outputs[workers] = {p.name: p.read_bytes() for p in out.iterdir()}
             threads = max(1, cores() // workers) if workers > 1 else torch.get_num_threads()
             each = f"{threads} torch thread{'s' if threads != 1 else ''}" + (" each" if workers > 1 else "")
-            print(f"workers {workers}: {args.images} images in {seconds:.1f} s = {rates[workers]:.2f} images/s ({each})")
+            print(f"workers {workers}: {args.images} images in {seconds:.1f} s = "
+                  f"{rates[workers]:.2f} images/s ({each})")
+        if cores() > 1:  # how much of the gain is processes rather than fewer threads
+            seconds = run(src, Path(tmp) / "one-thread", 1, threads=1)
+            print(f"workers 1 (OMP_NUM_THREADS=1): {args.images} images in {seconds:.1f} s = "
+                  f"{args.images / seconds:.2f} images/s (1 torch thread)")
         base = settings[0]
         for workers in settings[1:]:
             same = "identical" if outputs[workers] == outputs[base] else "DIFFERENT"

@@ -16,13 +16,14 @@ restorekit installed on each. Ray is an optional extra: ``pip install 'restoreki
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from restorekit.errors import ModelLoadError, RestorekitError
-from restorekit.files import Note, Outcome, Process, Reporter, attempt, run_files
+from restorekit.files import Note, Outcome, Process, Reporter, attempt_in_worker, run_files
 from restorekit.outputs import Job
 
 # Rows per block: one, so that any idle actor can take the next file (a file is seconds of
@@ -43,17 +44,19 @@ def run_on_ray(jobs: Sequence[Job], task: Process, reporter: Reporter | None = N
 
 def ray_outcomes(jobs: list[Job], process: Process, note: Note | None, *, address: str | None = None,
                  workers: int | None = None) -> Iterator[Outcome]:
-    """Yield ``(index, reason or None, note, None)`` per job, in the jobs' order (run_files' engine)."""
+    """Yield ``(index, reason or None, note, None, warnings)`` per job, in the jobs' order (run_files' engine)."""
     ray = _import_ray()
+    if not jobs:  # nothing left to do (--skip-existing): no cluster to start
+        return
     started = not ray.is_initialized()
     if started:
+        _check_reachable(address)
         try:
             ray.init(address=address, include_dashboard=False, logging_level="warning")
         except ConnectionError as exc:
             raise RestorekitError(f"--address {address}: no Ray cluster there ({str(exc).splitlines()[0]})") from None
     try:
-        if jobs:
-            yield from _run(ray, jobs, process, note, workers)
+        yield from _run(ray, jobs, process, note, workers)
     finally:
         if started:
             ray.shutdown()
@@ -84,7 +87,8 @@ def _run(ray, jobs: list[Job], process: Process, note: Note | None, workers: int
         for row in ds.iter_rows():
             if row["fatal"]:
                 raise ModelLoadError(str(row["reason"]))
-            yield int(row["index"]), str(row["reason"]) or None, str(row["note"]), None
+            caught = [tuple(pair) for pair in json.loads(str(row["warnings"]))]
+            yield int(row["index"]), str(row["reason"]) or None, str(row["note"]), None, caught
 
 
 @contextlib.contextmanager
@@ -126,21 +130,34 @@ class FileWorker:
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
         import numpy as np
 
-        rows: dict[str, list] = {"index": [], "reason": [], "note": [], "fatal": []}
+        rows: dict[str, list] = {"index": [], "reason": [], "note": [], "fatal": [], "warnings": []}
         keys = ("source", "target") if self.relative else ("source_abs", "target_abs")
         for index, source, target in zip(batch["index"], batch[keys[0]], batch[keys[1]]):
             job = Job(Path(str(source)), Path(str(target)))
-            try:
-                reason, text, _ = attempt(job, self.process, self.note)
-                fatal = False
-            except ModelLoadError as exc:
-                reason, text, fatal = str(exc), "", True
+            reason, text, fatal, caught = attempt_in_worker(job, self.process, self.note)
             rows["index"].append(int(index))
             rows["reason"].append(reason or "")
             rows["note"].append(text)
             rows["fatal"].append(fatal)
-        return {"index": np.asarray(rows["index"], dtype=np.int64), "reason": np.asarray(rows["reason"], dtype=object),
-                "note": np.asarray(rows["note"], dtype=object), "fatal": np.asarray(rows["fatal"], dtype=bool)}
+            rows["warnings"].append(json.dumps(caught))  # [[category, message], ...]: one string column
+        return {"index": np.asarray(rows["index"], dtype=np.int64), "fatal": np.asarray(rows["fatal"], dtype=bool),
+                **{key: np.asarray(rows[key], dtype=object) for key in ("reason", "note", "warnings")}}
+
+
+def _check_reachable(address: str | None) -> None:
+    """Refuse, in one line, a HOST:PORT (or ray://HOST:PORT) that nothing answers on: Ray
+    itself would retry for minutes."""
+    import socket
+
+    if not address or address == "auto" or address.startswith("local"):
+        return
+    host, sep, port = address.split("://", 1)[-1].rpartition(":")
+    if not sep or not port.isdigit():
+        raise RestorekitError(f"--address {address}: expected auto, HOST:PORT or ray://HOST:PORT")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=10).close()
+    except OSError as exc:
+        raise RestorekitError(f"--address {address}: cannot reach it ({exc.strerror or exc})") from None
 
 
 def _import_ray():

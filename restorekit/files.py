@@ -19,6 +19,8 @@ picklable ``process``: a task of :mod:`restorekit.tasks`.
 from __future__ import annotations
 
 import functools
+import importlib
+import warnings
 from pathlib import Path
 from typing import Callable, Iterator, Optional, Protocol, Sequence
 
@@ -32,8 +34,9 @@ Note = Callable[[Job], str]
 # A file's own failures: reported, and the other files still run.
 FILE_ERRORS = (RestorekitError, OSError, MemoryError, ValueError)
 ENGINES = ("local", "ray")
-# What an engine yields per job, in the jobs' order: (index, reason or None, note, exception or None).
-Outcome = tuple[int, Optional[str], str, Optional[BaseException]]
+# What an engine yields per job, in the jobs' order: (index, reason or None, note, exception or
+# None, warnings raised in a worker as (category "module:name", message), to be shown here).
+Outcome = tuple[int, Optional[str], str, Optional[BaseException], Sequence[tuple[str, str]]]
 
 
 class Reporter(Protocol):
@@ -79,14 +82,44 @@ def attempt(job: Job, process: Process, note: Note | None = None) -> tuple[str |
     return None, note(job) if note is not None else "", None
 
 
+def attempt_in_worker(job: Job, process: Process, note: Note | None = None) -> tuple[str | None, str, bool, list]:
+    """:func:`attempt` in a worker process: ``(reason or None, note, fatal, warnings)``.
+
+    What the parent must show comes back as values that pickle: a :class:`ModelLoadError`
+    as its message with ``fatal``, each warning as ``(category "module:name", message)``
+    (the parent warns again, so the CLI prints it as for one process).
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")  # the parent's filters decide what is shown
+        try:
+            reason, text, _ = attempt(job, process, note)  # the exception stays here: it may not pickle
+            fatal = False
+        except ModelLoadError as exc:
+            reason, text, fatal = str(exc), "", True
+    return reason, text, fatal, [(f"{w.category.__module__}:{w.category.__qualname__}", str(w.message))
+                                 for w in caught]
+
+
+def _warn_again(caught: Sequence[tuple[str, str]]) -> None:
+    for name, message in caught:
+        module, _, qualname = name.partition(":")
+        try:
+            category = functools.reduce(getattr, qualname.split("."), importlib.import_module(module))
+        except (ImportError, AttributeError):
+            category = UserWarning
+        if not (isinstance(category, type) and issubclass(category, Warning)):
+            category = UserWarning
+        warnings.warn(message, category, stacklevel=3)
+
+
 def run_files(jobs: Sequence[Job], process: Process, reporter: Reporter | None = None, *,
               note: Note | None = None, workers: int | None = None, engine: str = "local",
               address: str | None = None) -> list[tuple[Job, str]]:
     """Process every job; return ``(job, one-line reason)`` for each that failed.
 
     A file that cannot be read, processed or written is reported and skipped (a run of one
-    file raises its error instead). A model that cannot be loaded stops the run
-    (:class:`ModelLoadError`): every file would fail the same way.
+    file, counting those ``--skip-existing`` left out, raises its error instead). A model
+    that cannot be loaded stops the run (:class:`ModelLoadError`): every file would fail alike.
 
     ``process`` is a function ``(image, job) -> image`` or a task (:mod:`restorekit.tasks`),
     whose ``note`` then gives the per-file note and which hears the progress of tiles.
@@ -102,6 +135,7 @@ def run_files(jobs: Sequence[Job], process: Process, reporter: Reporter | None =
         raise RestorekitError("--address names a Ray cluster; add --engine ray")
     if workers is not None and workers < 1:
         raise RestorekitError(f"--workers must be at least 1, got {workers}")
+    alone = len(jobs) + len(getattr(jobs, "skipped", ())) == 1  # one file given (a Plan knows the skipped)
     jobs = list(jobs)
     if engine == "ray":
         from restorekit.cluster import ray_outcomes
@@ -115,14 +149,15 @@ def run_files(jobs: Sequence[Job], process: Process, reporter: Reporter | None =
         outcomes, here = _local_outcomes(jobs, process, note, reporter), True
 
     failures = []
-    for index, reason, text, exc in outcomes:
+    for index, reason, text, exc, caught in outcomes:
         job = jobs[index]
         if not here:  # a worker did it: the file starts and ends for the display at once
             reporter.start(job, index)
+            _warn_again(caught)
         if reason is None:
             reporter.done(job, text)
             continue
-        if len(jobs) == 1:  # one file: its own error is the whole story
+        if alone:  # one file: its own error is the whole story
             raise RestorekitError(reason) from exc
         failures.append((job, reason))
         reporter.error(job, reason)
@@ -134,7 +169,7 @@ def _local_outcomes(jobs: list[Job], process: Process, note: Note | None, report
         process = functools.partial(process, progress=reporter.tile)
     for index, job in enumerate(jobs):
         reporter.start(job, index)
-        yield (index, *attempt(job, process, note))
+        yield (index, *attempt(job, process, note), ())
 
 
 def one_line(source: Path, exc: BaseException) -> str:

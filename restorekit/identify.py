@@ -46,10 +46,15 @@ MIN_SIZE = 32  # smaller images hold too few patches to tell noises apart
 IMPULSE_GAP = 0.2  # an impulse differs from its 3x3 median by more than this
 IMPULSE_MIN = 0.004  # estimated amount below which impulses are ignored
 IMPULSE_CLEAN = 6 / 255  # the image without its impulses must be this clean
+IMPULSE_BALANCE = 0.3  # salt and pepper come in equal shares (speckle and clipping: rarely)
 JPEG_MAX_QUALITY = 90  # above this, too little is left to tell; reported as "none" (+ details)
-NOISE_MIN = 2.0 / 255  # below this noise level (RMS): "none"
-CAMERA_RATIO = 1.8  # colour: level at half resolution / level at full resolution
-SHAPE_GAIN = 0.5  # a signal-dependent model must cut the Gaussian fit's error by this factor
+NOISE_MIN = 3.0 / 255  # quiet patches below this noise level: "none" ...
+DEPENDENT_ERROR = 0.25  # ... unless a signal-dependent model fits this well (relative error)
+DEPENDENT_LEVEL = 6 / 255  # ... and predicts this much noise somewhere
+CFA_MIN = 1.07  # colour: demosaicking traces (phase contrast) above this: camera
+SHAPE_GAIN = 0.6  # a signal-dependent model must cut the Gaussian fit's error by this factor
+CAMERA_RMS = 1.0  # colour camera: RMS noise / half-resolution level
+CAMERA_SHOT = 1.0  # colour camera: shot variance / RMS^2
 
 # --- the patch statistics ---------------------------------------------------------------
 PATCH = 7
@@ -105,27 +110,29 @@ def _check(image: np.ndarray) -> np.ndarray:
 
 
 def measure(x: np.ndarray) -> dict:
-    """The statistics :func:`decide` rests on (all levels on the [0, 1] scale)."""
+    """The statistics :func:`decide` rests on (levels on the [0, 1] scale)."""
     channel = x if x.ndim == 2 else x[..., 1]  # green: the best-sampled channel of a Bayer camera
-    amount, repaired = _impulses(x)
+    impulses = _impulses(x)
     quality, steps = _jpeg_quality(x)
-    bins = _noise_curve(channel)
-    f = {"colour": x.ndim == 3, "impulse_amount": amount, "jpeg_quality": quality, "jpeg_steps": steps,
-         "bins": bins, "mean": float(np.clip(channel, 0, 1).mean()), "h_mean": float(_camera_shape(channel).mean())}
-    f["white"] = float(np.sqrt(np.median(bins[:, 1]))) if len(bins) else 0.0
-    if amount >= IMPULSE_MIN:
-        rest = _noise_curve(repaired if x.ndim == 2 else repaired[..., 1])
-        f["impulse_rest"] = float(np.sqrt(np.median(rest[:, 1]))) if len(rest) else 0.0
+    f = {"colour": x.ndim == 3, "jpeg_quality": quality, "jpeg_steps": steps, "bins": _noise_curve(channel),
+         "mean": float(np.clip(channel, 0, 1).mean()), "cfa": _cfa_contrast(x) if x.ndim == 3 else 1.0}
+    f.update({k: v for k, v in impulses.items() if k != "repaired"})
     # The quietest patches at full and at half resolution: equal levels for white noise.
-    full, half = _noise_curve(channel, bins=1), _noise_curve(_bin2(channel), bins=1)
-    f["full"] = float(np.sqrt(full[0, 1])) if len(full) else f["white"]
-    f["half"] = float(2 * np.sqrt(half[0, 1])) if len(half) else f["full"]
-    f["fits"] = _fits(bins)
+    f["full"], f["half"] = _quiet_level(channel), 2 * _quiet_level(_bin2(channel))
+    if f["impulse_amount"] >= IMPULSE_MIN:
+        repaired = impulses["repaired"]
+        f["impulse_rest"] = _quiet_level(repaired if x.ndim == 2 else repaired[..., 1])
     return f
 
 
-def _impulses(x: np.ndarray) -> tuple[float, np.ndarray]:
-    """Estimated salt-and-pepper amount, and the image with the impulses replaced by medians."""
+def _quiet_level(channel: np.ndarray) -> float:
+    """Noise level of the weak-texture patches of the whole channel (as estimate_sigma)."""
+    rows = _noise_curve(channel, bins=1)
+    return float(np.sqrt(rows[0, 1])) if len(rows) else 0.0
+
+
+def _impulses(x: np.ndarray) -> dict:
+    """Salt-and-pepper statistics: estimated amount, salt/pepper balance, the repaired image."""
     # Medians only where a sample is 0 or 1 (few, unless there are many impulses).
     x3 = x if x.ndim == 3 else x[..., None]
     padded = np.pad(x3, ((1, 1), (1, 1), (0, 0)), mode="reflect")
@@ -135,17 +142,39 @@ def _impulses(x: np.ndarray) -> tuple[float, np.ndarray]:
     pepper = (value == 0) & (med > IMPULSE_GAP)
     salt = (value == 1) & (med < 1 - IMPULSE_GAP)
     # Each kind hits amount/2 of the samples, but shows only where the neighbourhood is far
-    # from it: estimate the share of such places from the impulse-free samples.
-    flat = x3[(x3 > 0) & (x3 < 1)]
-    if flat.size == 0:
-        return 0.0, x
-    visible_pepper, visible_salt = (flat > IMPULSE_GAP).mean(), (flat < 1 - IMPULSE_GAP).mean()
+    # from it: the share of such places is taken from the samples that are not 0 or 1.
+    inner = x3[(x3 > 0) & (x3 < 1)]
     n = x3.size
-    amount = pepper.sum() / max(visible_pepper * n, 1) + salt.sum() / max(visible_salt * n, 1)
+    rate_pepper = pepper.sum() / max((inner > IMPULSE_GAP).mean() * n, 1) if inner.size else 0.0
+    rate_salt = salt.sum() / max((inner < 1 - IMPULSE_GAP).mean() * n, 1) if inner.size else 0.0
     repaired = x3.copy()
     hit = pepper | salt
     repaired[rows[hit], cols[hit], chans[hit]] = med[hit]
-    return float(amount), repaired if x.ndim == 3 else repaired[..., 0]
+    return {
+        "impulse_amount": float(rate_pepper + rate_salt),
+        "impulse_balance": float(min(rate_pepper, rate_salt) / max(rate_pepper, rate_salt, 1e-12)),
+        "repaired": repaired if x.ndim == 3 else repaired[..., 0],
+    }
+
+
+def _cfa_contrast(x: np.ndarray) -> float:
+    """Colour filter array traces: the spread of residual energy over the four 2x2 phases.
+
+    Demosaicking interpolates most samples of each colour from their neighbours, so the
+    residual ``pixel - mean of its 4 neighbours`` is much weaker at interpolated sites than
+    at recorded ones; white noise and image texture spread it evenly (Popescu & Farid,
+    "Exposing digital forgeries in color filter array interpolated images", IEEE TSP 2005).
+    Returns the largest, over channels, of max/min energy over the phases (1 = even).
+    """
+    worst = 1.0
+    floor = (0.5 / 255) ** 2  # 8-bit rounding alone
+    for c in range(x.shape[2]):
+        v = x[..., c]
+        r2 = (v[1:-1, 1:-1] - (v[:-2, 1:-1] + v[2:, 1:-1] + v[1:-1, :-2] + v[1:-1, 2:]) / 4) ** 2
+        r2 = np.minimum(r2, np.quantile(r2, 0.8))  # edges and impulses would dominate a plain mean
+        energy = np.array([r2[a::2, b::2].mean() for a in (0, 1) for b in (0, 1)]) + floor
+        worst = max(worst, float(energy.max() / energy.min()))
+    return worst
 
 
 def _bin2(x: np.ndarray) -> np.ndarray:
@@ -270,25 +299,110 @@ _MODELS = {  # variance = coefficients . columns(mean), coefficients >= 0
 }
 
 
-def _fits(bins: np.ndarray) -> dict:
-    """Each model's non-negative least-squares fit to the curve, in relative error.
+def _clipped(mean: np.ndarray, std: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and variance of clip(N(mean, std^2), 0, 1): what a file holds (Foi et al. 2009)."""
+    from scipy.special import ndtr
 
-    Bins where clipping at 0 or 1 (2 standard deviations away) has shrunk the noise are left
-    out. Returns {model: (coefficients, rms relative error)}; empty if too few bins remain.
+    std = np.maximum(std, 1e-9)
+    a, b = -mean / std, (1 - mean) / std
+    pa, pb = np.exp(-a * a / 2) / np.sqrt(2 * np.pi), np.exp(-b * b / 2) / np.sqrt(2 * np.pi)
+    inside = ndtr(b) - ndtr(a)
+    above = 1 - ndtr(b)
+    m = mean * inside + std * (pa - pb) + above
+    m2 = mean**2 * inside + 2 * mean * std * (pa - pb) + std**2 * (inside + a * pa - b * pb) + above
+    return m, np.maximum(m2 - m * m, 0.0)
+
+
+def fit_curve(bins: np.ndarray, model: str) -> dict | None:
+    """Fit one model to the noise curve, allowing for clipping at 0 and 1; None if too few bins.
+
+    The model gives the variance of the noise before clipping at each true intensity; the
+    bins measure it after. Alternate: fit the coefficients (non-negative least squares in
+    relative error) on the bins' variances corrected for clipping, then find each bin's
+    true intensity and its clipping loss under that fit.
     """
     from scipy.optimize import nnls
 
-    if not len(bins):
-        return {}
-    mean, var = bins[:, 0], bins[:, 1]
-    std = np.sqrt(var)
-    ok = (var > 0) & (mean - 2 * std > 0) & (mean + 2 * std < 1)
-    if ok.sum() < 3:
-        return {}
-    mean, var = mean[ok], var[ok]
-    out = {}
-    for name, columns in _MODELS.items():
-        a = np.stack(columns(mean), 1) / var[:, None]  # relative: each bin's error / its variance
-        coef, rnorm = nnls(a, np.ones_like(mean))
-        out[name] = (coef, float(rnorm / np.sqrt(len(mean))))
-    return out
+    bins = bins[bins[:, 1] > 0] if len(bins) else bins
+    if len(bins) < 3:
+        return None
+    observed, var = bins[:, 0], bins[:, 1]
+    columns = _MODELS[model]
+    y, true_var = observed.copy(), var.copy()
+    for _ in range(4):
+        a = np.stack(columns(y), 1)  # [bins, terms]
+        coef, _ = nnls(a / true_var[:, None], np.ones_like(y))
+        y = observed.copy()
+        for _ in range(8):  # the true intensity whose clipped mean is the observed one
+            std = np.sqrt(np.maximum(np.stack(columns(y), 1) @ coef, 0))
+            y = np.clip(y + observed - _clipped(y, std)[0], 0, 1)
+        std = np.sqrt(np.maximum(np.stack(columns(y), 1) @ coef, 1e-12))
+        predicted = _clipped(y, std)[1]
+        true_var = var / np.clip(predicted / std**2, 0.05, 1)
+    error = float(np.sqrt(np.mean((predicted / var - 1) ** 2)))
+    return {"coef": coef, "error": error, "predicted": predicted, "intensity": y}
+
+
+# --- deciding ---------------------------------------------------------------------------
+
+
+def decide(f: dict) -> NoiseReport:
+    """Turn :func:`measure`'s statistics into a report (thresholds at the top of the module)."""
+    details = {"jpeg_quality": f["jpeg_quality"], "impulse_amount": round(f["impulse_amount"], 4),
+               "quiet_level": round(f["full"] * 255, 2), "cfa_contrast": round(f["cfa"], 3)}
+    amount = f["impulse_amount"]
+    if amount >= IMPULSE_MIN and f["impulse_balance"] >= IMPULSE_BALANCE and f["impulse_rest"] <= IMPULSE_CLEAN:
+        a = float(np.round(amount, 3))
+        return NoiseReport("saltpepper", a, f"saltpepper:{_fmt(a)}", details)
+    quality = f["jpeg_quality"]
+    if quality is not None and quality <= JPEG_MAX_QUALITY:
+        return NoiseReport("jpeg", quality, f"jpeg:{int(quality)}", details)
+    fits = {m: fit_curve(f["bins"], m) for m in _MODELS}
+    if f["colour"] and f["cfa"] >= CFA_MIN:
+        return _camera_colour(f, details)
+    gauss = fits["gaussian"]
+    if gauss is None or f["full"] < NOISE_MIN and not _signal_dependent(fits):
+        return NoiseReport("none", 0.0, "none", details)
+    details.update({f"error_{m}": round(fit["error"], 3) for m, fit in fits.items() if fit})
+    best = min((m for m in fits if m != "gaussian" and fits[m]), key=lambda m: fits[m]["error"], default=None)
+    if best is None or fits[best]["error"] > SHAPE_GAIN * gauss["error"]:
+        sigma = float(np.round(np.sqrt(gauss["coef"][0]) * 255, 1))
+        return NoiseReport("gaussian", sigma, f"gaussian:{_fmt(sigma)}", details)
+    fit = fits[best]
+    floor, slope = fit["coef"]
+    rms = float(np.round(np.sqrt(fit["predicted"].mean()) * 255, 1))
+    if best == "speckle":
+        sigma = float(np.round(np.sqrt(slope), 3))
+        return NoiseReport("speckle", sigma, f"speckle:{_fmt(sigma)}", details)
+    if best == "camera":
+        shot = float(np.clip(slope, 1e-6, 0.5))
+        details["shot"] = _fmt(shot, 2)
+        return NoiseReport("camera", rms, f"camera:{_fmt(shot, 2)}", details)
+    peak, read = 1 / max(slope, 1e-9), np.sqrt(floor) * 255
+    details.update(peak=round(peak, 1), read=round(read, 2))
+    spec = f"poisson:{_fmt(peak, 3)}" + (f"+gaussian:{_fmt(read, 2)}" if read >= 0.5 else "")
+    return NoiseReport("poisson-gaussian", rms, spec, details)
+
+
+def _signal_dependent(fits: dict) -> bool:
+    """A quiet image whose noise still grows clearly with intensity (speckle, shot noise)."""
+    for m in ("speckle", "poisson-gaussian"):
+        fit = fits[m]
+        if fit and fit["error"] <= DEPENDENT_ERROR and fit["predicted"].max() >= (DEPENDENT_LEVEL) ** 2:
+            return True
+    return False
+
+
+def _camera_colour(f: dict, details: dict) -> NoiseReport:
+    """Colour camera noise: its level from the half-resolution estimate (calibrated on training images)."""
+    rms = float(np.round(CAMERA_RMS * f["half"] * 255, 1))
+    shot = float(np.clip(CAMERA_SHOT * (rms / 255) ** 2, 1e-6, 0.5))
+    details["shot"] = _fmt(shot, 2)
+    return NoiseReport("camera", rms, f"camera:{_fmt(shot, 2)}", details)
+
+
+def _fmt(value: float, digits: int | None = None) -> str:
+    """Plain positional text a spec parses: 24.8, 0.0031 (never 3.1e-03)."""
+    if digits is not None:
+        return np.format_float_positional(value, precision=digits, fractional=False, trim="-")
+    return np.format_float_positional(value, trim="-")

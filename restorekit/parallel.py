@@ -2,13 +2,13 @@
 
 Each worker is a fresh process (forked from a "forkserver" that has imported torch, or
 "spawn" where there is none: never a copy of this process's threads, locks or loaded
-models) that receives the task once,
-sets torch to ``cores // N`` threads so that N workers share the machine rather than
-oversubscribe it, and loads the model once (:func:`restorekit.infer.resolve_network` caches
-it per process). Jobs go out one at a time (``imap``, chunksize 1) and only
-``(reason, note)`` comes back: images never cross between processes, so memory stays that of
-N single-file runs whatever the number of files. Results arrive in the jobs' order, so the
-per-file lines are those of one worker. Workers write their outputs themselves, atomically.
+models) that receives the task once, sets torch to ``cores // N`` threads so that N workers
+share the machine rather than oversubscribe it, and loads the model once
+(:func:`restorekit.infer.resolve_network` caches it per process). Jobs go out one at a time
+(``imap``, chunksize 1) and only ``(reason, note, warnings)`` comes back: images never cross
+between processes, so memory stays that of N single-file runs whatever the number of files.
+Results arrive in the jobs' order, so the per-file lines are those of one worker. Workers
+write their outputs themselves, atomically.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import sys
 from typing import Any, Iterator
 
 from restorekit.errors import ModelLoadError
-from restorekit.files import Note, Outcome, Process, attempt
+from restorekit.files import Note, Outcome, Process, attempt_in_worker
 from restorekit.outputs import Job
 
 # The worker's task, set once by _start (one per process).
@@ -35,7 +35,7 @@ def cores() -> int:
 
 
 def pool_outcomes(jobs: list[Job], process: Process, note: Note | None, workers: int) -> Iterator[Outcome]:
-    """Yield ``(index, reason or None, note, None)`` per job, in order, from ``workers`` processes.
+    """Yield ``(index, reason or None, note, None, warnings)`` per job, in order, from ``workers`` processes.
 
     ``process`` and ``note`` must pickle (a task of :mod:`restorekit.tasks`, or a function at
     module level). A :class:`ModelLoadError` in a worker stops the run here.
@@ -51,10 +51,10 @@ def pool_outcomes(jobs: list[Job], process: Process, note: Note | None, workers:
     else:  # Windows
         context = multiprocessing.get_context("spawn")
     with context.Pool(workers, initializer=_start, initargs=(process, note, threads)) as pool:
-        for index, (reason, text, fatal) in enumerate(pool.imap(_one, jobs, chunksize=1)):
+        for index, (reason, text, fatal, caught) in enumerate(pool.imap(_one, jobs, chunksize=1)):
             if fatal:
                 raise ModelLoadError(reason)
-            yield index, reason, text, None
+            yield index, reason, text, None, caught
         # leaving the block terminates the workers: also on an error or an interrupted run
 
 
@@ -73,11 +73,7 @@ def _exit(signum: int, frame: Any) -> None:
     sys.exit(128 + signum)
 
 
-def _one(job: Job) -> tuple[str | None, str, bool]:
-    """``(reason or None, note, fatal)`` for one job, in a worker."""
+def _one(job: Job) -> tuple[str | None, str, bool, list]:
+    """``(reason or None, note, fatal, warnings)`` for one job, in a worker."""
     process, note = _WORK
-    try:
-        reason, text, _ = attempt(job, process, note)  # the exception stays here: it may not pickle
-    except ModelLoadError as exc:
-        return str(exc), "", True
-    return reason, text, False
+    return attempt_in_worker(job, process, note)

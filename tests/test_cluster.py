@@ -117,3 +117,15 @@ def test_run_on_ray_from_python(local_ray, folder, tmp_path):
     # the note is made where the image was: each file's own estimated noise level
     assert all(note.startswith("wiener, noise ") and note.endswith(" estimated") for _, note in reporter.lines)
     assert len({note for _, note in reporter.lines}) > 1
+
+
+def test_warnings_in_actors_are_shown_by_the_command(run_cli, local_ray, tmp_path):
+    from restorekit.errors import DataLossWarning
+
+    src = tmp_path / "in"
+    with pytest.warns(DataLossWarning):  # noise gives a GIF more than 256 colours
+        write_image(src / "e.gif", np.random.default_rng(1).random((20, 24, 3)).astype(np.float32))
+    out = tmp_path / "out"
+    code, stdout, err = run_cli("degrade", src, "-o", out, "--noise", "gaussian:25", "--engine", "ray")
+    assert code == 0, err
+    assert f"warning: {out / 'e.gif'}: GIF holds 256 colours per frame; the frames are quantized" in err.splitlines()

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from restorekit.errors import ModelLoadError, RestorekitError
+from restorekit.errors import DataLossWarning, ModelLoadError, RestorekitError
 from restorekit.files import run_files
 from restorekit.io import write_image
 from restorekit.models import create_model
@@ -113,6 +113,25 @@ def test_the_ray_engine_says_how_to_get_ray(run_cli, tmp_path, monkeypatch):
     assert code == 1 and err.strip() == "error: --engine ray needs Ray: pip install 'restorekit[ray]'"
 
 
+def test_a_cluster_address_nothing_answers_on_is_one_line():
+    from restorekit.cluster import _check_reachable
+
+    _check_reachable("auto")  # Ray's own look-up: not checked here
+    with pytest.raises(RestorekitError, match=r"^--address 127.0.0.1:1: cannot reach it \(Connection refused\)$"):
+        _check_reachable("127.0.0.1:1")
+    with pytest.raises(RestorekitError, match="expected auto, HOST:PORT or ray://HOST:PORT"):
+        _check_reachable("ray://headnode")
+
+
+def test_one_file_left_fails_with_the_summary(run_cli, tmp_path):
+    src = _images(tmp_path / "in", names=("a.png",), corrupt="bad.png")
+    out = tmp_path / "out"
+    run_cli("degrade", src, "-o", out, "--noise", "gaussian:25")
+    code, _, err = run_cli("degrade", src, "-o", out, "--noise", "gaussian:25", "--skip-existing")
+    assert code == 1  # a folder was given: the summary still counts what was skipped
+    assert err.splitlines()[-1] == f"error: 1 of 1 images failed (0 written to {out}, 1 skipped: output exists)"
+
+
 @pytest.mark.parametrize("command", [
     ("denoise", "--sigma", "25"),
     ("deblur", "--kernel", "gaussian-1.6", "--method", "wiener"),  # the note: each file's estimated noise
@@ -121,6 +140,9 @@ def test_the_ray_engine_says_how_to_get_ray(run_cli, tmp_path, monkeypatch):
 def test_two_workers_write_what_one_writes(run_cli, tmp_path, model, command):
     src = _images(tmp_path / "in", corrupt="bad.png")
     extra = ("--model", model) if command[0] == "denoise" else ()
+    if command[0] == "degrade":  # noise gives a GIF more than 256 colours: a warning, from the worker
+        with pytest.warns(DataLossWarning):
+            write_image(src / "e.gif", np.random.default_rng(1).random((20, 24, 3)).astype(np.float32))
     runs = {}
     for workers in ("1", "2"):
         out = tmp_path / f"out{workers}"
@@ -129,9 +151,12 @@ def test_two_workers_write_what_one_writes(run_cli, tmp_path, model, command):
                          {p.name: p.read_bytes() for p in out.iterdir()})
     assert runs["1"] == runs["2"]  # exit code, per-file lines and notes, errors, bytes of every output
     code, stdout, err, written = runs["2"]
-    assert code == 1 and sorted(written) == ["a.png", "b.png", "c.png", "d.png"]
+    gif = command[0] == "degrade"
+    assert code == 1 and sorted(written) == ["a.png", "b.png", "c.png", "d.png"] + ["e.gif"] * gif
     assert err.splitlines() == [f"error: {src / 'bad.png'}: cannot read image (cannot identify image file "
-                                f"'{src / 'bad.png'}')", "error: 1 of 5 images failed (4 written to OUT)"]
+                                f"'{src / 'bad.png'}')"] + [
+        "warning: OUT/e.gif: GIF holds 256 colours per frame; the frames are quantized"] * gif + [
+        f"error: 1 of {5 + gif} images failed ({4 + gif} written to OUT)"]
     assert stdout.splitlines()[0].startswith(f"{src / 'a.png'} -> OUT/a.png")
     if command[0] == "deblur":
         assert "(wiener, noise " in stdout and "estimated)" in stdout

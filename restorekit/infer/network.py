@@ -128,6 +128,19 @@ def model_label(source: Any) -> str:
     return os.fspath(source)
 
 
+class AutoRestorer:
+    """``restorekit.denoise`` with no model as a Restorer: given a sigma, the shipped Gaussian
+    model; blind, the noise identified first (:mod:`restorekit.infer.auto`). So
+    ``restorekit evaluate --method auto`` scores what ``restorekit denoise`` does by default."""
+
+    name = "auto"
+
+    def __call__(self, image, sigma: float | None):
+        from restorekit.infer.restore import denoise
+
+        return denoise(image, None, sigma)
+
+
 class NetworkRestorer:
     """A network behind the Restorer protocol: ``restorer(image, sigma) -> image``.
 
@@ -156,8 +169,9 @@ class NetworkRestorer:
 def as_restorer(method: Any, channels: int | None = None, *, per_channel: bool = False):
     """A classical method's name, or anything :func:`resolve_network` takes, -> a Restorer.
 
-    Names are looked up in one order: a classical method (``bm3d``, ``nlm``, ...), then a
-    model (a shipped name or a path). ``model:NAME|PATH`` forces a model. A callable that is
+    Names are looked up in one order: ``auto`` (what ``restorekit denoise`` does with no
+    model), a classical method (``bm3d``, ``nlm``, ...), then a model (a shipped name or a
+    path). ``model:NAME|PATH`` forces a model. A callable that is
     not a module is taken as a Restorer already.
     """
     from torch import nn
@@ -166,6 +180,8 @@ def as_restorer(method: Any, channels: int | None = None, *, per_channel: bool =
         text = os.fspath(method).strip()
         if not text:
             raise RestorekitError("empty method name")
+        if text == AutoRestorer.name:
+            return AutoRestorer()
         if text.startswith("model:"):
             text = text[len("model:"):].strip()
             if not text:
