@@ -35,6 +35,7 @@ Progress = Callable[[int, int], None]
 
 # Notes a task leaves for note(job), in the process that did the work; popped when asked.
 _NOTES: dict[tuple[Any, Job], str] = {}
+_CHOICES: dict[tuple[Any, Job], list[dict]] = {}  # blind denoising's choice per page, for --verbose / --json
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class DenoiseTask:
     nan: str = "refuse"
     pd: int = 1
     device: str | None = "cpu"
+    verbose: bool = False  # the note is the blind choice as JSON (kind, level, method, sigma)
 
     def check(self) -> None:
         from restorekit.infer import plan_tiles
@@ -70,14 +72,27 @@ class DenoiseTask:
         return []
 
     def __call__(self, image: np.ndarray, job: Job, progress: Progress | None = None) -> np.ndarray:
-        from restorekit.infer import denoise, resolve_network
+        from restorekit.infer import denoise
 
-        net = resolve_network(self.model, 1 if image.ndim == 2 else image.shape[2], self.device)  # cached
-        return denoise(image, net, self.sigma, strength=self.strength, tile=self.tile, overlap=self.overlap,
-                       nan=self.nan, pd=self.pd, progress=progress)
+        def explain(choice) -> None:  # blind with no model: what identification chose, per page
+            _NOTES[self, job] = choice.reason
+            _CHOICES.setdefault((self, job), []).append(choice.as_dict())
+
+        # A named model is loaded once per process (resolve_network's cache); no model lets
+        # denoise choose one (blind: by the identified noise; else the Gaussian model).
+        return denoise(image, self.model, self.sigma, strength=self.strength, tile=self.tile,
+                       overlap=self.overlap, nan=self.nan, pd=self.pd, device=self.device, explain=explain,
+                       progress=progress)
 
     def note(self, job: Job) -> str:
-        return ""
+        """The choice made in blind mode (one line), or "": with ``verbose``, as JSON."""
+        choices = _CHOICES.pop((self, job), None)
+        reason = _NOTES.pop((self, job), "")
+        if self.verbose and choices:
+            import json
+
+            return json.dumps(choices[0] if len(choices) == 1 else choices)
+        return reason
 
 
 @dataclass(frozen=True)

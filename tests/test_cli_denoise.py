@@ -343,3 +343,20 @@ def test_alpha_into_jpeg_is_one_warning_line(run_cli, tmp_path, models):
     lines = [line for line in err.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("warning: ") and "alpha" in lines[0]
     assert read_image(tmp_path / "a.jpg")[0].shape == (20, 24, 3)
+
+
+def test_blind_default_says_what_it_chose_in_verbose_and_json(run_cli, tmp_path):
+    import json
+
+    from skimage import data, transform
+
+    clean = transform.resize(data.astronaut() / 255, (192, 192, 3), anti_aliasing=True)
+    noisy = np.clip(clean + np.random.default_rng(0).normal(0, 25 / 255, clean.shape), 0, 1)
+    src = write_image(tmp_path / "a.png", noisy.astype(np.float32))
+    code, out, err = run_cli("denoise", src, "-o", tmp_path / "o", "--json")
+    assert code == 0, err
+    record = json.loads(out.strip())  # stdout holds the JSON record alone
+    assert record["source"] == str(src) and record["choice"]["noise"]["kind"] == "gaussian"
+    assert record["choice"]["method"] == "fastunet.color" and 20 < record["choice"]["sigma"] < 30
+    code, out, _ = run_cli("denoise", src, "-o", tmp_path / "p")
+    assert "white Gaussian noise" in out  # the one-line reason beside the file

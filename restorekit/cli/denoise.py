@@ -26,8 +26,11 @@ from restorekit.cli.options import collection_options, device_option, file_comma
               help="Float images with NaN/inf pixels: refuse them, or fill them for the network and put them back.")
 @device_option
 @click.option("--suffix", default="", metavar="S", help="Append S to each output's file name stem, e.g. _denoised.")
+@click.option("--verbose", is_flag=True, help="Blind mode: show the identified noise and the method and level chosen.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON record per file (source, target, choice).")
 @collection_options
-def denoise_command(inputs, out, overwrite, model, sigma, strength, tile, overlap, pd, nan, device, suffix,
+def denoise_command(inputs, out, overwrite, model, sigma, strength, tile, overlap, pd, nan, device, suffix, verbose,
+                    as_json,
                     skip_existing, workers, engine, address):
     """Denoise images (files, folders, glob patterns) into OUT, keeping each file's kind.
 
@@ -47,11 +50,37 @@ def denoise_command(inputs, out, overwrite, model, sigma, strength, tile, overla
     from restorekit.tasks import DenoiseTask
 
     task = DenoiseTask(model=model, sigma=sigma, strength=strength, tile=tile, overlap=overlap, nan=nan, pd=pd,
-                       device=device)
+                       device=device, verbose=verbose or as_json)
     task.check()  # a bad --tile/--overlap fails before any file is read
     jobs = plan_outputs(inputs, out, suffix=suffix, overwrite=overwrite, skip_existing=skip_existing)
     for line in task.load():  # a bad --model fails before any file is read
         click.echo(f"note: {line}", err=True)
     with file_progress(len(jobs)) as reporter:
+        if as_json:
+            reporter = JsonLines(reporter)
         failures = run_files(jobs, task, reporter, workers=workers, engine=engine, address=address)
-    click.echo(summary("denoised", jobs, failures, out, jobs.skipped))
+    click.echo(summary("denoised", jobs, failures, out, jobs.skipped), err=as_json)  # stdout: JSON only
+
+
+class JsonLines:
+    """``--json``: one JSON record per file on stdout instead of the ``a -> b`` line."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    def start(self, job, index):
+        self.inner.start(job, index)
+
+    def tile(self, done, total):
+        self.inner.tile(done, total)
+
+    def done(self, job, note=""):
+        import json
+
+        record = {"source": str(job.source), "target": str(job.target)}
+        if note:
+            record["choice"] = json.loads(note)
+        click.echo(json.dumps(record))
+
+    def error(self, job, reason):
+        self.inner.error(job, reason)
