@@ -2,8 +2,11 @@
 
     python scripts/ship_model.py runs/fastunet-gray fastunet.gray --data ../shared/data/test/BSD68
     python scripts/ship_model.py runs/fastunet-color fastunet.color --data ../shared/data/test/CBSD68
+    python scripts/ship_model.py runs/fastunet-color-real fastunet.color-real \
+        --pairs ../shared/data/test/Nam25 --blind-level self-calibrated
 
-Evaluates the run's best model on --data at sigma 15, 25 and 50 under the paper protocol,
+Evaluates the run's best model on --data at sigma 15, 25 and 50 under the paper protocol
+(and, with --pairs, blind on real noisy images against their references: "psnr_real"),
 given sigma and blind (sigma estimated), then writes restorekit/weights/NAME.safetensors and
 NAME.json: the run's training metadata plus {"psnr": {DATASET: {sigma: dB}}, "psnr_blind": ...}.
 The numbers in docs/models.md and `restorekit models` come from here. The run's log.csv is
@@ -18,7 +21,9 @@ from pathlib import Path
 
 from restorekit.atomic import atomic_write
 from restorekit.evaluate import evaluate
-from restorekit.evaluate.benchmark import ModelRestorer
+from restorekit.evaluate.benchmark import paired_images
+from restorekit.infer.apply import SELF_CALIBRATED
+from restorekit.infer.network import NetworkRestorer
 from restorekit.io import list_images
 from restorekit.models import load_model
 from restorekit.models.weights import save_weights
@@ -32,22 +37,38 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("run", help="training run directory (its best.safetensors)")
     parser.add_argument("name", help="shipped name, e.g. fastunet.gray")
-    parser.add_argument("--data", required=True, help="test folder (BSD68 for gray, CBSD68 for colour)")
+    parser.add_argument("--data", help="test folder (BSD68 for gray, CBSD68 for colour): Gaussian noise")
     parser.add_argument("--sigmas", default="15,25,50")
+    parser.add_argument("--pairs", help="real noisy/clean pairs (e.g. ../shared/data/test/Nam25), scored blind")
+    parser.add_argument("--blind-level", choices=[SELF_CALIBRATED],
+                        help="how blind use finds the level: self-calibrated (real-noise models; "
+                             "restorekit.infer.apply.calibrated_level) instead of a stored constant")
     args = parser.parse_args()
+    if not args.data and not args.pairs:
+        parser.error("give --data (Gaussian noise) and/or --pairs (real noise)")
 
     model = load_model(args.run)
-    images = list_images([args.data])
-    dataset = Path(args.data).name
+    if args.blind_level:
+        model.meta.pop("blind_sigma", None)
+        model.meta["blind_level"] = args.blind_level
+    restorer = NetworkRestorer(model, args.name)
     scores: dict[str, dict[str, float]] = {"psnr": {}, "psnr_blind": {}}
-    for sigma in args.sigmas.split(","):
+    if args.pairs:
+        clean, noisy_dir = paired_images(args.pairs)
+        dataset = Path(args.pairs).name
+        (noisy, record) = evaluate([restorer], clean, "real", noisy_dir=noisy_dir, dataset=dataset)
+        scores["psnr_real"] = {dataset: round(record.psnr, 3), f"{dataset} noisy": round(noisy.psnr, 3)}
+        print(f"{args.name} {dataset} (real, blind): {record.psnr:.3f} dB (noisy {noisy.psnr:.3f})", flush=True)
+    images = list_images([args.data]) if args.data else []
+    dataset = Path(args.data).name if args.data else ""
+    for sigma in (args.sigmas.split(",") if args.data else []):
         for mode, key in (("given", "psnr"), ("blind", "psnr_blind")):
-            (_, record) = evaluate([ModelRestorer(model, args.name)], images, f"gaussian:{sigma}",
+            (_, record) = evaluate([restorer], images, f"gaussian:{sigma}",
                                    protocol="paper", sigma=mode, dataset=dataset)
             scores[key].setdefault(dataset, {})[sigma] = round(record.psnr, 3)
             print(f"{args.name} {dataset} sigma {sigma} ({mode}): {record.psnr:.3f} dB", flush=True)
     meta = {k: v for k, v in model.meta.items() if k not in ("arch", "arch_args")}
-    meta.update(scores, protocol="paper (../shared/data/README.md), 8-bit output")
+    meta.update({k: v for k, v in scores.items() if v}, protocol="paper (../shared/data/README.md), 8-bit output")
     path = save_weights(WEIGHTS / f"{args.name}.safetensors", model, meta)
     print(f"wrote {path} and {path.with_suffix('.json')}")
     log = Path(args.run) / "log.csv"

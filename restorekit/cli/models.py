@@ -65,6 +65,14 @@ def _model_rows() -> list[dict]:
                 other = blind.get(dataset, {}).get(sigma)
                 row[f"σ={sigma}"] = f"{value:.2f}" + (f"/{other:.2f}" if other is not None else "")
             rows.append(row)
+        real = meta.get("psnr_real", {})  # e.g. {"Nam25": 39.9, "Nam25 noisy": 37.1}
+        for dataset, value in real.items():
+            if not dataset.endswith(" noisy"):
+                rows.append({"name": name, "ch": meta["arch_args"].get("channels", 1),
+                             "trained on": training.get("noise", ""),
+                             "data": "+".join(d.rstrip("/").split("/")[-1] for d in training.get("data", [])),
+                             "test set": f"{dataset} (real)",
+                             "real, blind": f"{real.get(dataset + ' noisy', float('nan')):.2f} -> {value:.2f}"})
     return rows
 
 

@@ -1,0 +1,45 @@
+"""scripts/ship_model.py measures a run and writes it as a shipped model (into a temp folder here)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+
+def _script():
+    path = Path(__file__).resolve().parents[1] / "scripts" / "ship_model.py"
+    spec = importlib.util.spec_from_file_location("ship_model", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_ship_a_real_noise_run_with_pairs_and_a_self_calibrated_level(tmp_path, monkeypatch, color_image):
+    from restorekit.io import write_image
+    from restorekit.models import create_model, load_model
+    from restorekit.models.weights import save_weights
+
+    run = tmp_path / "run"
+    save_weights(run / "best.safetensors", create_model("fastunet", channels=3, widths=[8, 16, 32], blocks=1),
+                 {"blind_sigma": 0.1, "training": {"noise": "realmix"}})
+    (run / "log.csv").write_text("step,patches\n1,16\n")
+    rng = np.random.default_rng(0)
+    for name in ("a.png", "b.png"):
+        write_image(tmp_path / "pairs" / "clean" / name, color_image)
+        write_image(tmp_path / "pairs" / "noisy" / name, np.clip(color_image + rng.normal(0, 0.03, color_image.shape), 0, 1))
+    script = _script()
+    monkeypatch.setattr(script, "WEIGHTS", tmp_path / "weights")
+    monkeypatch.setattr(script, "CURVES", tmp_path / "curves")
+    monkeypatch.setattr(sys, "argv", ["ship_model.py", str(run), "fastunet.test-real", "--pairs", str(tmp_path / "pairs"),
+                                      "--blind-level", "self-calibrated"])
+    script.main()
+    meta = json.loads((tmp_path / "weights" / "fastunet.test-real.json").read_text())
+    assert meta["blind_level"] == "self-calibrated" and "blind_sigma" not in meta
+    assert set(meta["psnr_real"]) == {"pairs", "pairs noisy"} and meta["psnr_real"]["pairs noisy"] > 25
+    assert "psnr" not in meta  # no Gaussian test set was given
+    assert load_model(tmp_path / "weights" / "fastunet.test-real.safetensors").meta["blind_level"] == "self-calibrated"
+    assert (tmp_path / "curves" / "fastunet.test-real.csv").read_text().startswith("step")
