@@ -51,15 +51,18 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix if suffix is None else suffix)
     except OSError as exc:  # name the file the user asked for, not the temporary one
-        raise OSError(exc.errno, f"cannot write {path}: {exc.strerror}") from None
+        raise OSError(exc.errno, f"cannot write {path}: {exc.strerror or exc}") from exc
     os.close(fd)
     try:
         yield Path(tmp)
         os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the file the usual mode
         _flush(tmp)  # on disk before it takes the name: a power cut never leaves a torn file
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError) and tmp in {str(f) for f in (exc.filename, exc.filename2) if f is not None}:
+            # the user never named the temporary file: say which file could not be written
+            raise OSError(exc.errno, f"cannot write {path}: {exc.strerror or exc}") from exc
         raise
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import logging
 import warnings
 from pathlib import Path
 from typing import Callable, Iterator, Optional, Protocol, Sequence
@@ -34,6 +35,7 @@ Note = Callable[[Job], str]
 # A file's own failures: reported, and the other files still run.
 FILE_ERRORS = (RestorekitError, OSError, MemoryError, ValueError)
 ENGINES = ("local", "ray")
+log = logging.getLogger(__name__)  # a failed file's traceback, at DEBUG (the CLI's --debug shows it)
 # What an engine yields per job, in the jobs' order: (index, reason or None, note, exception or
 # None, warnings raised in a worker as (category "module:name", message), to be shown here).
 Outcome = tuple[int, Optional[str], str, Optional[BaseException], Sequence[tuple[str, str]]]
@@ -159,6 +161,8 @@ def run_files(jobs: Sequence[Job], process: Process, reporter: Reporter | None =
             continue
         if alone:  # one file: its own error is the whole story
             raise RestorekitError(reason) from exc
+        if exc is not None:
+            log.debug("%s failed:", job.source, exc_info=exc)
         failures.append((job, reason))
         reporter.error(job, reason)
     return failures

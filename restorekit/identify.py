@@ -114,11 +114,12 @@ def measure(x: np.ndarray) -> dict:
     channel = x if x.ndim == 2 else x[..., 1]  # green: the best-sampled channel of a Bayer camera
     impulses = _impulses(x)
     quality, steps = _jpeg_quality(x)
-    f = {"colour": x.ndim == 3, "jpeg_quality": quality, "jpeg_steps": steps, "bins": _noise_curve(channel),
+    bins, quiet = _noise_curve(channel)
+    f = {"colour": x.ndim == 3, "jpeg_quality": quality, "jpeg_steps": steps, "bins": bins,
          "mean": float(np.clip(channel, 0, 1).mean()), "cfa": _cfa_contrast(x) if x.ndim == 3 else 1.0}
     f.update({k: v for k, v in impulses.items() if k != "repaired"})
     # The quietest patches at full and at half resolution: equal levels for white noise.
-    f["full"], f["half"] = _quiet_level(channel), 2 * _quiet_level(_bin2(channel))
+    f["full"], f["half"] = float(np.sqrt(quiet)), 2 * _quiet_level(_bin2(channel))
     if f["impulse_amount"] >= IMPULSE_MIN:
         repaired = impulses["repaired"]
         f["impulse_rest"] = _quiet_level(repaired if x.ndim == 2 else repaired[..., 1])
@@ -127,8 +128,7 @@ def measure(x: np.ndarray) -> dict:
 
 def _quiet_level(channel: np.ndarray) -> float:
     """Noise level of the weak-texture patches of the whole channel (as estimate_sigma)."""
-    rows = _noise_curve(channel, bins=1)
-    return float(np.sqrt(rows[0, 1])) if len(rows) else 0.0
+    return float(np.sqrt(_noise_curve(channel, bins=0)[1]))
 
 
 def _impulses(x: np.ndarray) -> dict:
@@ -210,9 +210,13 @@ _D8 = _dct_matrix(8)
 def _jpeg_quality(x: np.ndarray) -> tuple[float | None, dict]:
     """IJG quality whose luminance table fits the block DCT coefficients, or None."""
     y = x if x.ndim == 2 else x @ np.array([0.299, 0.587, 0.114])  # JFIF luminance
-    y = y * 255 - 128
     h, w = y.shape[0] // 8 * 8, y.shape[1] // 8 * 8
-    blocks = y[:h, :w].reshape(h // 8, 8, w // 8, 8).transpose(0, 2, 1, 3).reshape(-1, 8, 8)
+    blocks = (y[:h, :w] * 255 - 128).reshape(h // 8, 8, w // 8, 8).transpose(0, 2, 1, 3).reshape(-1, 8, 8)
+    # Decoding clips at 0 and 255 (in R, G and B for colour), which moves a block's coefficients.
+    clipped = (x[:h, :w] == 0) | (x[:h, :w] == 1)
+    clipped = (clipped if x.ndim == 2 else clipped.any(2)).reshape(h // 8, 8, w // 8, 8).any((1, 3)).ravel()
+    if (~clipped).sum() >= 30:
+        blocks = blocks[~clipped]
     coefs = _D8 @ blocks @ _D8.T  # [N, 8, 8]
     steps = {}
     for u, v in _FREQS:
@@ -240,15 +244,19 @@ def _jpeg_quality(x: np.ndarray) -> tuple[float | None, dict]:
 _D7 = np.kron(_dct_matrix(PATCH), _dct_matrix(PATCH))[1:]  # [48, 49]: a patch's DCT without its mean
 
 
-def _noise_curve(channel: np.ndarray, bins: int = BINS) -> np.ndarray:
-    """Noise variance against mean intensity: [bins, 3] rows (mean, variance, patches).
+def _noise_curve(channel: np.ndarray, bins: int = BINS) -> tuple[np.ndarray, float]:
+    """Noise against mean intensity: [bins, 4] rows (mean, variance, patches, skewness), and
+    the variance of the quietest patches of the whole channel.
 
     Patches are binned by their mean (equal counts); in each bin the weak-texture patches
     are selected and the eigenvalue criterion applied, as :func:`restorekit.estimate
     .estimate_sigma` does for the whole image. The patches' mean is dropped (their DCT
     without DC): binning by the noisy mean would otherwise shrink the noise along it.
+    Skewness is that of the residual ``pixel - mean of its 4 neighbours`` at 9 pixels of
+    each selected patch: 0 for symmetric noise, below 0 for noise passed through a concave
+    curve (gamma), above for Poisson noise.
     """
-    from restorekit.estimate import _box_sum, _noise_variance, _texture_quantile
+    from restorekit.estimate import _box_sum
 
     p = PATCH
     x = channel.astype(np.float64)
@@ -259,24 +267,39 @@ def _noise_curve(channel: np.ndarray, bins: int = BINS) -> np.ndarray:
     windows = np.lib.stride_tricks.sliding_window_view(x, (p, p))[::stride, ::stride]
     patches = _D7 @ windows.transpose(2, 3, 0, 1).reshape(p * p, -1)  # [48, N]
     texture, means = texture[::stride, ::stride].ravel(), means[::stride, ::stride].ravel()
-    tau = _texture_quantile(p, 0.99)
+    residual = x[1:-1, 1:-1] - (x[:-2, 1:-1] + x[2:, 1:-1] + x[1:-1, :-2] + x[1:-1, 2:]) / 4  # [H-2, W-2]
+    inner = np.lib.stride_tricks.sliding_window_view(residual, (p - 2, p - 2))[::stride, ::stride, ::2, ::2]
+    inner = inner.transpose(2, 3, 0, 1).reshape(9, -1)  # [9, N]: pixels 1, 3, 5 of each patch's rows and columns
+    quiet = _select(patches, texture)
     edges = np.quantile(means, np.linspace(0, 1, bins + 1))
     which = np.clip(np.searchsorted(edges, means, side="right") - 1, 0, bins - 1)
     rows = []
     for b in range(bins):
-        sel = which == b
-        if sel.sum() < MIN_PATCHES:
+        index = np.flatnonzero(which == b)
+        if index.size < MIN_PATCHES:
             continue
-        P, T, M = patches[:, sel], texture[sel], means[sel]
-        var = _noise_variance(P)
-        for _ in range(ROUNDS):
-            keep = T < var * tau
-            if keep.sum() < MIN_PATCHES or keep.all():
-                break
-            P, T, M = P[:, keep], T[keep], M[keep]
-            var = _noise_variance(P)
-        rows.append((M.mean(), max(var, 0.0), P.shape[1]))
-    return np.array(rows).reshape(-1, 3)
+        var, keep = _select(patches[:, index], texture[index])
+        r = inner[:, index[keep]].ravel()
+        r = r - r.mean()
+        skew = float((r**3).mean() / max((r**2).mean(), 1e-20) ** 1.5)
+        rows.append((means[index[keep]].mean(), var, keep.sum(), skew))
+    return np.array(rows).reshape(-1, 4), quiet[0]
+
+
+def _select(patches: np.ndarray, texture: np.ndarray) -> tuple[float, np.ndarray]:
+    """Weak-texture selection (Liu et al. 2013) with Chen et al.'s criterion: (variance, kept)."""
+    from restorekit.estimate import _noise_variance, _texture_quantile
+
+    tau = _texture_quantile(PATCH, 0.99)
+    keep = np.ones(texture.size, dtype=bool)
+    var = _noise_variance(patches)
+    for _ in range(ROUNDS):
+        new = texture < var * tau
+        if new.sum() < MIN_PATCHES or new.all():
+            break
+        keep = new
+        var = _noise_variance(patches[:, keep])
+    return max(var, 0.0), keep
 
 
 def _camera_shape(mean: np.ndarray, read: bool = False) -> np.ndarray:

@@ -99,7 +99,9 @@ class DenoiseTask:
 class DeblurTask:
     """``restorekit deblur``'s work: ``kernel`` is a spec or file (``motion-15-45``, ``k.npz#levin3``).
 
-    ``sigma`` None estimates each image's noise level; the note says which it was.
+    ``sigma`` None estimates each image's noise level; the note says which it was. ``nan``:
+    ``refuse`` images with NaN / inf pixels, or ``fill`` them for the restoration and put
+    them back (as ``denoise``).
     """
 
     kernel: str
@@ -108,26 +110,40 @@ class DeblurTask:
     model: str | None = None
     iters: int | None = None
     circular: bool = False
+    nan: str = "refuse"
 
     def check(self) -> None:
+        from restorekit.arrays import NAN_POLICIES
+        from restorekit.errors import SpecError
+
         if self.model is not None and self.method != "pnp":
             raise RestorekitError(f"--model is pnp's denoiser; --method {self.method} takes none")
         if self.iters is not None and self.method == "wiener":
             raise RestorekitError("--iters applies to pnp and rl; wiener is not iterative")
-        _kernel(self.kernel)
+        if self.nan not in NAN_POLICIES:
+            raise RestorekitError(f"--nan must be one of {', '.join(NAN_POLICIES)}, got {self.nan!r}")
+        try:
+            _kernel(self.kernel)
+        except SpecError as exc:
+            raise SpecError(f"--kernel: {exc}") from exc
 
     def load(self) -> list[str]:
         _restorer(self.method, self.model, self.iters)  # an unknown method, in one line
         return []
 
     def __call__(self, image: np.ndarray, job: Job, progress: Progress | None = None) -> np.ndarray:
+        from restorekit.arrays import finite_image
+        from restorekit.deblurring import deblur
         from restorekit.estimate import estimate_sigma
 
-        level = self.sigma if self.sigma is not None else float(estimate_sigma(image))
+        # NaN / inf refused (or filled) before the estimate, which would fail on them
+        level = self.sigma if self.sigma is not None else float(estimate_sigma(finite_image(image, self.nan)[0]))
         _NOTES[self, job] = (f"{self.method}, noise {level * 255:.2f} "
                              f"{'given' if self.sigma is not None else 'estimated'}")
-        restorer = _restorer(self.method, self.model, self.iters)
-        return restorer(image, level, kernel=_kernel(self.kernel), circular=self.circular)
+        restorer = _restorer(self.method, self.model, self.iters)  # holds pnp's prior, loaded once
+        prior = restorer.prior(1 if image.ndim == 2 else image.shape[2]) if self.method == "pnp" else None
+        return deblur(image, _kernel(self.kernel), level, self.method, model=prior, iters=self.iters,
+                      border="circular" if self.circular else "pad", nan=self.nan)
 
     def note(self, job: Job) -> str:
         return _NOTES.pop((self, job), "")
@@ -156,6 +172,9 @@ class DegradeTask:
 
         degradation = _degradation(self.spec, self.protocol)
         if self.protocol == "paper":
+            if not np.isfinite(clean).all():  # as degrade refuses them
+                raise RestorekitError(f"image has {int((~np.isfinite(clean)).sum())} non-finite pixel value(s) "
+                                      "(NaN or inf); degrade needs finite pixels")
             return paper_degrade(clean, degradation)
         return degrade(clean, degradation, seed=file_seed(self.seed, job.source.name))
 

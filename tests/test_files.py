@@ -153,8 +153,8 @@ def test_two_workers_write_what_one_writes(run_cli, tmp_path, model, command):
     code, stdout, err, written = runs["2"]
     gif = command[0] == "degrade"
     assert code == 1 and sorted(written) == ["a.png", "b.png", "c.png", "d.png"] + ["e.gif"] * gif
-    assert err.splitlines() == [f"error: {src / 'bad.png'}: cannot read image (cannot identify image file "
-                                f"'{src / 'bad.png'}')"] + [
+    assert err.splitlines() == [f"error: {src / 'bad.png'}: cannot read image (not a PNG, JPEG, TIFF, "
+                                "BMP, GIF or WebP file)"] + [
         "warning: OUT/e.gif: GIF holds 256 colours per frame; the frames are quantized"] * gif + [
         f"error: 1 of {5 + gif} images failed ({4 + gif} written to OUT)"]
     assert stdout.splitlines()[0].startswith(f"{src / 'a.png'} -> OUT/a.png")

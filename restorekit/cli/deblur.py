@@ -25,8 +25,10 @@ from restorekit.cli.options import collection_options, file_command_options, sig
 @click.option("--circular", is_flag=True,
               help="The image was blurred circularly (synthetic benchmarks): skip the border handling "
                    "that real photos need.")
+@click.option("--nan", type=click.Choice(["refuse", "fill"]), default="refuse", show_default=True,
+              help="Float images with NaN/inf pixels: refuse them, or fill them for the restoration and put them back.")
 @collection_options
-def deblur_command(inputs, kernel, out, overwrite, sigma, method, model, iters, circular,
+def deblur_command(inputs, kernel, out, overwrite, sigma, method, model, iters, circular, nan,
                    skip_existing, workers, engine, address):
     """Deblur images (files, folders, glob patterns) blurred by a known kernel.
 
@@ -45,7 +47,8 @@ def deblur_command(inputs, kernel, out, overwrite, sigma, method, model, iters, 
     from restorekit.outputs import plan_outputs
     from restorekit.tasks import DeblurTask
 
-    task = DeblurTask(kernel=kernel, sigma=sigma, method=method, model=model, iters=iters, circular=circular)
+    task = DeblurTask(kernel=kernel, sigma=sigma, method=method, model=model, iters=iters, circular=circular,
+                      nan=nan)
     task.check()  # every option before the first (slow) restoration and before writing anything
     jobs = plan_outputs(inputs, out, overwrite=overwrite, skip_existing=skip_existing)
     task.load()

@@ -1,12 +1,15 @@
 """Entry point of the ``restorekit`` command.
 
 Known errors (:class:`restorekit.errors.RestorekitError`, bad options) become one line on
-stderr and a non-zero exit; ``--debug`` shows the traceback instead.
+stderr and a non-zero exit; ``--debug`` shows the traceback instead, and the traceback of
+each file that failed in a run of several.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import logging
 import sys
 import warnings
 
@@ -16,7 +19,7 @@ from restorekit.cli.app import app
 from restorekit.errors import RestorekitError
 
 # One module per command; importing it registers the command on `app`.
-COMMANDS = ("degrade", "evaluate", "denoise", "train", "finetune", "models", "export", "deblur", "serve")
+COMMANDS = ("degrade", "evaluate", "denoise", "train", "finetune", "models", "export", "deblur", "serve", "identify")
 
 for _name in COMMANDS:
     importlib.import_module(f"restorekit.cli.{_name}")
@@ -35,6 +38,26 @@ def show_warning(message, category, filename, lineno, file=None, line=None) -> N
 _default_showwarning = warnings.showwarning
 
 
+@contextlib.contextmanager
+def _debug_log(debug: bool):
+    """With ``--debug``, restorekit's DEBUG log on stderr: among it, the traceback of each file
+    that failed in a run of several (:mod:`restorekit.files`), which goes on past it."""
+    if not debug:
+        yield
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("debug: %(message)s"))
+    logger = logging.getLogger("restorekit")
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
 def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
@@ -42,7 +65,8 @@ def main(argv: list[str] | None = None) -> None:
     warnings.showwarning = show_warning
     try:
         # Without standalone mode click returns the code given to ctx.exit(code).
-        code = app.main(args=args, prog_name="restorekit", standalone_mode=False)
+        with _debug_log(debug):
+            code = app.main(args=args, prog_name="restorekit", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:  # a bad option or argument: one line, exit 2 (click's convention)

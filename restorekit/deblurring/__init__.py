@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from restorekit.arrays import INTEGER_DTYPES, check_image, check_sigma
+from restorekit.arrays import INTEGER_DTYPES, check_image, check_sigma, finite_image
 from restorekit.errors import RestorekitError
-from restorekit.io import from_float32, to_float32
+from restorekit.io import from_float32
 
 METHODS = ("pnp", "wiener", "rl")
 BORDERS = ("pad", "circular")
@@ -28,7 +28,7 @@ __all__ = ["BORDERS", "METHODS", "deblur", "deblur_method", "DeblurRestorer"]
 
 def deblur(image: np.ndarray, kernel: np.ndarray | str, sigma: float | None = None, method: str = "pnp", *,
            model: Any = None, iters: int | None = None, border: str = "pad",
-           balance: float | None = None) -> np.ndarray:
+           balance: float | None = None, nan: str = "refuse") -> np.ndarray:
     """Restore a sharp image from ``image`` blurred by ``kernel`` plus Gaussian noise.
 
     Args:
@@ -43,6 +43,9 @@ def deblur(image: np.ndarray, kernel: np.ndarray | str, sigma: float | None = No
         iters: pnp's HQS iterations (default 8) or RL's (default from sigma); not for Wiener.
         border: ``pad`` (real photographs) or ``circular`` (circularly blurred images).
         balance: Wiener's regularisation weight (default from sigma); Wiener only.
+        nan: ``"refuse"`` (default) or ``"fill"`` for images with NaN or infinite pixels:
+            filled from their nearest finite neighbours for the restoration (a single NaN
+            would spread over the whole image through the FFT) and put back after.
 
     Returns:
         An array of the input's shape: float input gives float output (same dtype), not
@@ -59,7 +62,7 @@ def deblur(image: np.ndarray, kernel: np.ndarray | str, sigma: float | None = No
                               else "wiener takes no iterations (use balance)")
     if balance is not None and (method != "wiener" or not balance > 0):
         raise RestorekitError("balance applies to wiener only and must be positive")
-    arr = to_float32(check_image(image))  # float32 [0, 1], HxW or HxWxC
+    arr, bad = finite_image(check_image(image), nan)  # float32, HxW or HxWxC; bad: the NaN / inf filled
     k = _as_kernel(kernel)
     squeeze = arr.ndim == 3 and arr.shape[2] == 1
     x = arr[:, :, 0] if squeeze else arr  # HxW or HxWx3
@@ -85,6 +88,8 @@ def deblur(image: np.ndarray, kernel: np.ndarray | str, sigma: float | None = No
     if padded is not None:
         out = padded.crop(out)
     out = np.ascontiguousarray(out, dtype=np.float32).reshape(arr.shape)
+    if bad is not None:
+        out[bad] = image[bad]  # the NaN / inf as they were
     return from_float32(out, image.dtype) if image.dtype in INTEGER_DTYPES else out.astype(image.dtype, copy=False)
 
 

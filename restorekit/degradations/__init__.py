@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from restorekit.arrays import check_image
 from restorekit.degradations.blur import MODES as BLUR_MODES
 from restorekit.degradations.blur import blur, kernel_otf
 from restorekit.degradations.camera import camera_noise
@@ -25,6 +26,7 @@ from restorekit.degradations.noise import gaussian, poisson, poisson_gaussian, s
 from restorekit.degradations.paper import paper_degrade
 from restorekit.degradations.realmix import real_mix
 from restorekit.degradations.spec import Degradation, Degraded, parse_spec
+from restorekit.errors import RestorekitError, SpecError
 
 __all__ = [
     "BLUR_MODES",
@@ -51,13 +53,17 @@ def degrade(image: np.ndarray, spec: str | Degradation, seed: int = 0) -> np.nda
     """Degrade one numpy image ``HxW`` or ``HxWxC`` (float [0, 1]); float32 out, not clipped.
 
     The same ``seed`` gives the same image. uint8/uint16 input is scaled to [0, 1] first.
+    An image with NaN or infinite pixels is refused: noise added to them is no data.
     """
     from restorekit.io import to_float32
 
+    if not isinstance(spec, (str, Degradation)):
+        raise SpecError(f"spec must be a string such as 'gaussian:25', got {spec!r} ({type(spec).__name__})")
     degradation = parse_spec(spec)
-    array = to_float32(image)
-    if array.ndim not in (2, 3):
-        raise ValueError(f"degrade takes an HxW or HxWxC image, got shape {array.shape}")
+    array = to_float32(check_image(image, min_size=1))
+    if not np.isfinite(array).all():
+        raise RestorekitError(f"image has {int((~np.isfinite(array)).sum())} non-finite pixel value(s) "
+                              "(NaN or inf); degrade needs finite pixels")
     x = torch.from_numpy(np.ascontiguousarray(array))
     x = x[None, None] if x.ndim == 2 else x.permute(2, 0, 1)[None]  # [1, C, H, W]
     generator = torch.Generator().manual_seed(int(seed))

@@ -36,6 +36,7 @@ and noise from the generator given.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -56,7 +57,9 @@ SPEC_HELP = (
     "gaussian:25, gaussian:0-55, poisson:30, poisson:30+gaussian:5, saltpepper:0.1, speckle:0.25, "
     "camera, camera:0.001-0.012, jpeg:30, camera+jpeg:60-95, realmix, blur:gaussian-1.6+gaussian:2.55, none"
 )
-_VALUE = re.compile(r"(\d+\.?\d*|\.\d+)(?:-(\d+\.?\d*|\.\d+))?")
+_NUMBER = r"(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"  # 25, 2.55, .5, 2.5e1, 1e-3
+_VALUE = re.compile(rf"({_NUMBER})(?:-({_NUMBER}))?")
+GAUSSIAN_MAX = 255.0  # sigma on the 0-255 scale: beyond it the noise swamps any image
 
 
 @dataclass(frozen=True)
@@ -238,6 +241,11 @@ def _parse_value(kind: str, value: str, spec: str) -> tuple[float, float]:
         raise SpecError(f"bad value {value!r} for {kind} in {spec!r}: expected a number or a range LOW-HIGH")
     low = float(match.group(1))
     high = float(match.group(2)) if match.group(2) is not None else low
+    if not (math.isfinite(low) and math.isfinite(high)):
+        raise SpecError(f"bad value {value!r} for {kind} in {spec!r}: too large to be a number")
+    if kind == "gaussian" and high > GAUSSIAN_MAX:
+        raise SpecError(f"bad value {value!r} for gaussian in {spec!r}: sigma is on the 0-255 scale, "
+                        f"at most {GAUSSIAN_MAX:g}")
     if high < low:
         raise SpecError(f"bad range {value!r} for {kind} in {spec!r}: LOW must not exceed HIGH")
     if kind == "poisson" and low <= 0:

@@ -285,6 +285,9 @@ def evaluate(
     rows = {name: _Scores() for name in [NOISY, *names]}
     for index, path in enumerate(images):
         clean, _info = read_image(path)
+        if not np.isfinite(clean).all():  # quantize8 would make NaN 0 and score it as if it were black
+            raise RestorekitError(f"{path}: the clean image has {int((~np.isfinite(clean)).sum())} non-finite "
+                                  "pixel value(s) (NaN or inf); a reference must be finite")
         clean8 = quantize8(clean)  # HxW or HxWx3 uint8: the reference, as the papers read it
         clean = clean8.astype(np.float32) / 255.0
         noisy = np.asarray(noisy_of(clean, path.name), dtype=np.float32)  # unclipped
@@ -294,7 +297,11 @@ def evaluate(
         for name, method in zip(names, methods):
             given = noisy.copy()  # a method that works in place must not change what the next one sees
             start = time.perf_counter()
-            restored = method(given, level, **blur_args) if getattr(method, "needs_kernel", False) else method(given, level)
+            try:
+                restored = method(given, level, **blur_args) if getattr(method, "needs_kernel", False) else method(given, level)
+            except RestorekitError as exc:  # e.g. an image too small for the method: say which image
+                said = str(exc) if str(exc).startswith(name) else f"{name}: {exc}"
+                raise RestorekitError(f"{path}: {said}") from exc
             seconds = time.perf_counter() - start
             candidates.append((name, seconds, restored))
             if progress is not None:

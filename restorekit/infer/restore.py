@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from restorekit.arrays import INTEGER_DTYPES, check_image, check_sigma
+from restorekit.arrays import INTEGER_DTYPES, check_image, check_sigma, fill_nonfinite
 from restorekit.errors import RestorekitError
 from typing import TYPE_CHECKING, Callable
 
@@ -85,7 +85,7 @@ def denoise(image: np.ndarray, model=None, sigma: float | None = None, *, streng
         if nan == "refuse":
             raise RestorekitError(f"image has {int(bad.sum())} non-finite pixel value(s) (NaN or inf); "
                                   "pass nan='fill' (CLI: --nan fill) to restore around them")
-        arr = _fill_nonfinite(arr, bad)
+        arr = fill_nonfinite(arr, bad)
     else:
         bad = None
     lo, scale = _range(arr)
@@ -169,24 +169,6 @@ def _range(arr: np.ndarray) -> tuple[float, float]:
     if UNIT_RANGE[0] <= low and high <= UNIT_RANGE[1]:
         return 0.0, 1.0
     return low, max(high - low, np.finfo(np.float32).tiny)
-
-
-def _fill_nonfinite(arr: np.ndarray, bad: np.ndarray) -> np.ndarray:
-    """Each non-finite value replaced by its nearest finite neighbour's (per channel)."""
-    from scipy import ndimage
-
-    if bad.all():
-        raise RestorekitError("image has no finite pixel values")
-    out = arr.copy()
-    planes = [(out, bad)] if arr.ndim == 2 else [(out[..., c], bad[..., c]) for c in range(arr.shape[2])]
-    for plane, mask in planes:
-        if mask.any():
-            if mask.all():
-                plane[...] = 0.0
-                continue
-            idx = ndimage.distance_transform_edt(mask, return_distances=False, return_indices=True)
-            plane[...] = plane[tuple(idx)]
-    return out
 
 
 def _check_strength(strength) -> float:

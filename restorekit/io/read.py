@@ -76,6 +76,10 @@ def _read(path: Path, all_pages: bool) -> tuple[list[np.ndarray], ImageInfo]:
     except ImageReadError:
         raise
     except Exception as exc:  # every decoder failure, whatever its type, is one line
+        from PIL import UnidentifiedImageError
+
+        if isinstance(exc, UnidentifiedImageError):  # Pillow's message repeats the path
+            raise ImageReadError(f"{path}: cannot read image (not a PNG, JPEG, TIFF, BMP, GIF or WebP file)") from exc
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ImageReadError(f"{path}: cannot read image ({reason})") from exc
 

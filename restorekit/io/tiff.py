@@ -7,12 +7,18 @@ Writing gives back the page count, shapes, compression (LZW, deflate, JPEG, pack
 ... through imagecodecs), predictor, planar layout, descriptions, ImageJ metadata, tags,
 resolution, ICC profile and EXIF (tifffile cannot write an EXIF IFD, so it is appended to
 the finished file and page 0's ExifIFD / GPSIFD pointers are patched to it; not in BigTIFF).
+A file whose list of pages breaks (truncated between pages) is refused: tifffile would only
+log it and return the pages before the break.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import math
+import re
 import struct
+import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -36,8 +42,12 @@ def read_tiff(path: Path, all_pages: bool):
     """-> (page samples in the file's dtype, page count, descriptions, Layout, Metadata)."""
     import tifffile
 
-    with tifffile.TiffFile(path) as tif:
-        count = len(tif.pages)
+    with _complaints() as complaints, tifffile.TiffFile(path) as tif:
+        count = len(tif.pages)  # follows the chain of pages (IFDs) to its end
+        if complaints:  # tifffile logs a broken chain and stops there: pages would be lost unseen
+            raise ImageReadError(f"{path}: damaged or truncated TIFF: its list of pages breaks after page "
+                                 f"{count} ({re.sub(r'^<[^>]*> *', '', complaints[0])})")
+        complaints.stop()  # the pages are counted: what tifffile says about tags is its own business
         if not count:
             raise ImageReadError(f"{path}: TIFF holds no image")
         first = tif.pages[0]
@@ -61,6 +71,39 @@ def read_tiff(path: Path, all_pages: bool):
         )
         metadata = _metadata(path, first, arrays[0])
     return arrays, count, descriptions, layout, metadata
+
+
+class _Complaints(logging.Filter):
+    """Errors tifffile logs in this thread while :func:`_complaints` listens: kept, not printed."""
+
+    local = threading.local()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        found = getattr(self.local, "found", None)
+        if found is None or record.levelno < logging.ERROR:
+            return True
+        found.append(record.getMessage())
+        return False
+
+
+class _Heard(list):
+    """The complaints heard; ``stop()`` stops listening (later ones print as tifffile logs them)."""
+
+    def stop(self) -> None:
+        _Complaints.local.found = None
+
+
+@contextlib.contextmanager
+def _complaints():
+    """Listen to tifffile's logged errors (a page list that points past the end of the file)."""
+    logger = logging.getLogger("tifffile")
+    if not any(isinstance(f, _Complaints) for f in logger.filters):
+        logger.addFilter(_Complaints())
+    heard = _Complaints.local.found = _Heard()
+    try:
+        yield heard
+    finally:
+        _Complaints.local.found = None
 
 
 def _page_samples(path: Path, page) -> np.ndarray:

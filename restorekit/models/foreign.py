@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import logging
 import os
+import pickle
 import re
+import warnings
 from pathlib import Path
 
 import torch
@@ -44,14 +46,20 @@ def load_foreign(path: str | os.PathLike) -> nn.Module:
     if not path.is_file():
         raise ModelLoadError(f"no such checkpoint: {path}")
     try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch's advice on pickle protocols is not for our users
+            warnings.simplefilter("ignore")
+            obj = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - whatever the unpickler raises on a foreign file
         # torch's message advises weights_only=False, i.e. running the file's code: never
-        # repeat that advice; say what the file is not.
-        unsafe = "weights_only" in str(exc) or "Unsupported global" in str(exc)
-        reason = ("it holds Python objects beyond tensors, which restorekit does not unpickle (safety)" if unsafe
-                  else next((s for s in str(exc).splitlines() if s.strip()), type(exc).__name__).strip()[:200])
-        raise ModelLoadError(f"{path}: not a loadable PyTorch state dict ({reason})") from None
+        # repeat that advice; say what the file is not. (--debug shows torch's own words.)
+        text = str(exc)
+        if "weights_only" in text or "Unsupported global" in text:
+            reason = "it holds Python objects beyond tensors, which restorekit does not unpickle for safety"
+        elif isinstance(exc, (KeyError, EOFError, pickle.UnpicklingError, RuntimeError)):
+            reason = "not a PyTorch checkpoint (the file is damaged or of another kind)"
+        else:
+            reason = next((s for s in text.splitlines() if s.strip()), type(exc).__name__).strip()[:200]
+        raise ModelLoadError(f"{path}: not a loadable PyTorch state dict: {reason}") from exc
     model = from_state_dict(obj, source=str(path))
     return model
 
