@@ -185,16 +185,19 @@ def build(root: Path) -> list[Case]:
     add(Case("nan.tif", "valid", nan=True, refused={"denoise": why, "deblur": why, "degrade": why, "evaluate": why}),
         _tiff_bytes(nan, photometric="minisblack"))
     hdr = (_pattern(channels=3, seed=2) * 1000).astype(np.float32)
-    add(Case("hdr.tif", "valid", gray=False), _tiff_bytes(hdr, photometric="rgb"))
+    add(Case("hdr.tif", "valid", gray=False, refused={"evaluate": "evaluate scores images in [0, 1]"}),
+        _tiff_bytes(hdr, photometric="rgb"))
 
     # pages and frames
-    add(Case("stack-gray16.tif", "valid"), stack)
+    single = "evaluate scores single images"  # a score of page 0 alone would misstate a stack
+    add(Case("stack-gray16.tif", "valid", refused={"evaluate": single}), stack)
     rgb_stack = [_u16(_pattern(channels=3, seed=s)) for s in range(3)]
-    add(Case("stack-rgb16.tif", "valid", gray=False), _tiff_pages(rgb_stack, photometric="rgb"))
+    add(Case("stack-rgb16.tif", "valid", gray=False, refused={"evaluate": single}),
+        _tiff_pages(rgb_stack, photometric="rgb"))
     frames = [Image.fromarray(_u8(_pattern(channels=3, seed=s))) for s in range(3)]
     buf = io.BytesIO()
     frames[0].save(buf, format="PNG", save_all=True, append_images=frames[1:], duration=[100, 200, 300], loop=0)
-    add(Case("anim.png", "valid", gray=False), buf.getvalue())
+    add(Case("anim.png", "valid", gray=False, refused={"evaluate": single}), buf.getvalue())
 
     # bit depth and modes
     add(Case("rgb16.png", "valid", gray=False), _png16(_u16(_pattern(channels=3, seed=3))))

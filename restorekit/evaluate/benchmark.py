@@ -284,10 +284,8 @@ def evaluate(
 
     rows = {name: _Scores() for name in [NOISY, *names]}
     for index, path in enumerate(images):
-        clean, _info = read_image(path)
-        if not np.isfinite(clean).all():  # quantize8 would make NaN 0 and score it as if it were black
-            raise RestorekitError(f"{path}: the clean image has {int((~np.isfinite(clean)).sum())} non-finite "
-                                  "pixel value(s) (NaN or inf); a reference must be finite")
+        clean, info = read_image(path)
+        _check_reference(path, clean, info)
         clean8 = quantize8(clean)  # HxW or HxWx3 uint8: the reference, as the papers read it
         clean = clean8.astype(np.float32) / 255.0
         noisy = np.asarray(noisy_of(clean, path.name), dtype=np.float32)  # unclipped
@@ -325,6 +323,18 @@ def evaluate(
     common = dict(dataset=dataset, noise=spec, protocol=protocol, sigma=sigma,
                   seed=seed if protocol == "random" else None, crop=crop)
     return [rows[name].record(name, **common) for name in [NOISY, *names]]
+
+
+def _check_reference(path: Path, clean: np.ndarray, info) -> None:
+    """Scores are 8-bit scores of single images: refuse, in one line, what they would misstate."""
+    if not np.isfinite(clean).all():  # quantize8 would make NaN 0 and score it as if it were black
+        raise RestorekitError(f"{path}: the clean image has {int((~np.isfinite(clean)).sum())} non-finite "
+                              "pixel value(s) (NaN or inf); a reference must be finite")
+    if getattr(info, "pages", 1) > 1:
+        raise RestorekitError(f"{path} holds {info.pages} pages; evaluate scores single images (split the stack)")
+    low, high = float(clean.min()), float(clean.max())
+    if low < -1e-6 or high > 1 + 1e-6:  # float data in its own units (HDR, scientific)
+        raise RestorekitError(f"{path}: values from {low:g} to {high:g}; evaluate scores images in [0, 1] at 8 bits")
 
 
 def _save(path: Path, image8: np.ndarray) -> None:
