@@ -16,6 +16,17 @@ SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 SHARED_ANCHORS = Path(__file__).resolve().parents[1].parent / "shared" / "anchors" / "weights"
 
 
+def load_script(name: str):
+    """A script of scripts/ (not a package) as a module, e.g. ``load_script("train_gpu")``."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def shared_data(*parts: str) -> Path:
     """Path into ../shared/data, skipping the test with a clear message where it is absent."""
     path = SHARED_DATA.joinpath(*parts)

@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 from pathlib import Path
 
 import numpy as np
-
-
-def _script():
-    path = Path(__file__).resolve().parents[1] / "scripts" / "ship_model.py"
-    spec = importlib.util.spec_from_file_location("ship_model", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from conftest import load_script
 
 
 def test_ship_a_real_noise_run_with_pairs_and_a_self_calibrated_level(tmp_path, monkeypatch, color_image):
@@ -31,7 +23,7 @@ def test_ship_a_real_noise_run_with_pairs_and_a_self_calibrated_level(tmp_path, 
     for name in ("a.png", "b.png"):
         write_image(tmp_path / "pairs" / "clean" / name, color_image)
         write_image(tmp_path / "pairs" / "noisy" / name, np.clip(color_image + rng.normal(0, 0.03, color_image.shape), 0, 1))
-    script = _script()
+    script = load_script("ship_model")
     monkeypatch.setattr(script, "WEIGHTS", tmp_path / "weights")
     monkeypatch.setattr(script, "CURVES", tmp_path / "curves")
     monkeypatch.setattr(sys, "argv", ["ship_model.py", str(run), "fastunet.test-real", "--pairs", str(tmp_path / "pairs"),

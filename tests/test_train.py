@@ -98,26 +98,29 @@ def test_training_loss_falls_and_best_model_loads(image_dir, tmp_path):
     assert result.best_psnr > 21.5  # the noisy input is 20.2 dB at sigma 25
 
 
+def _killed_after_step_4(trainer, cfg, monkeypatch) -> None:
+    """Run ``cfg`` until the process dies while drawing step 5 (after step 4's checkpoint)."""
+    real, calls = trainer.make_batch, []
+
+    def killed_at_step_5(*args, **kw):
+        calls.append(1)
+        if len(calls) == 5:
+            raise KeyboardInterrupt
+        return real(*args, **kw)
+
+    monkeypatch.setattr(trainer, "make_batch", killed_at_step_5)
+    with pytest.raises(KeyboardInterrupt):
+        trainer.train(cfg, progress=False)
+    monkeypatch.setattr(trainer, "make_batch", real)
+
+
 def test_kill_and_resume_gives_the_same_weights(image_dir, tmp_path, monkeypatch):
     import restorekit.train.trainer as trainer
 
     whole = trainer.train(_cfg(image_dir, tmp_path / "whole"), progress=False)
     assert whole.step == 6
 
-    real = trainer.make_batch
-
-    calls = []
-
-    def killed_at_step_5(*args, **kw):
-        calls.append(1)
-        if len(calls) == 5:
-            raise KeyboardInterrupt  # the process dies after the checkpoint of step 4
-        return real(*args, **kw)
-
-    monkeypatch.setattr(trainer, "make_batch", killed_at_step_5)
-    with pytest.raises(KeyboardInterrupt):
-        trainer.train(_cfg(image_dir, tmp_path / "split"), progress=False)
-    monkeypatch.setattr(trainer, "make_batch", real)
+    _killed_after_step_4(trainer, _cfg(image_dir, tmp_path / "split"), monkeypatch)
     resumed = trainer.train(_cfg(image_dir, tmp_path / "split"), resume=True, progress=False)
     assert resumed.step == 6
 
@@ -135,17 +138,7 @@ def test_a_checkpoint_without_a_seed_scheme_resumes_under_the_legacy_one(image_d
 
     monkeypatch.setattr(trainer, "SeedScheme", lambda seed, name=LEGACY: SeedScheme(seed, name))
     whole = trainer.train(_cfg(image_dir, tmp_path / "whole"), progress=False)
-    real, calls = trainer.make_batch, []
-
-    def killed_at_step_5(*args, **kw):
-        calls.append(1)
-        if len(calls) == 5:
-            raise KeyboardInterrupt  # the process dies after the checkpoint of step 4
-        return real(*args, **kw)
-
-    monkeypatch.setattr(trainer, "make_batch", killed_at_step_5)
-    with pytest.raises(KeyboardInterrupt):
-        trainer.train(_cfg(image_dir, tmp_path / "old"), progress=False)
+    _killed_after_step_4(trainer, _cfg(image_dir, tmp_path / "old"), monkeypatch)
     monkeypatch.undo()
     state = torch.load(tmp_path / "old" / "last.pt", weights_only=True)
     del state["seed_scheme"]

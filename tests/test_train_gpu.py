@@ -3,21 +3,13 @@ so that it works the first time a GPU machine is lent: sizing, training, the rec
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import numpy as np
 import torch
+from conftest import load_script
 from PIL import Image
-
-
-def _script():
-    path = Path(__file__).resolve().parents[1] / "scripts" / "train_gpu.py"
-    spec = importlib.util.spec_from_file_location("train_gpu", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _data(root: Path) -> Path:
@@ -34,7 +26,7 @@ def _data(root: Path) -> Path:
 
 
 def test_recipe_smoke_on_cpu_trains_records_and_resumes(tmp_path, monkeypatch):
-    script = _script()
+    script = load_script("train_gpu")
     data, out = _data(tmp_path / "data"), tmp_path / "gpu"
     args = ["--data", str(data), "--out", str(out), "--device", "cpu", "--smoke", "--minutes", "0.1"]
     monkeypatch.setattr(script, "plan", _small(script.plan))
