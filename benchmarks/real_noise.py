@@ -1,6 +1,8 @@
 """Real camera noise with references (Nam et al. 2016): restorekit's choices beside CBM3D.
 
     python benchmarks/real_noise.py [--pairs ../shared/data/test/Nam25] [--methods ...] [--json out.json]
+    python benchmarks/real_noise.py --part 0/2 --json a.json & python benchmarks/real_noise.py --part 1/2 --json b.json
+    python benchmarks/real_noise.py --merge a.json b.json        # the table of both halves
 
 Per image of ``PAIRS/noisy`` against ``PAIRS/clean`` (8-bit, PSNR with data range 255, as
 ``restorekit evaluate --pairs``), each method blind unless it says otherwise:
@@ -54,8 +56,12 @@ def main() -> None:
     parser.add_argument("--pairs", default=str(PAIRS))
     parser.add_argument("--methods", default=",".join(METHODS))
     parser.add_argument("--limit", type=int)
+    parser.add_argument("--part", default="0/1", help="K/N: only every N-th image from the K-th (to run N processes)")
     parser.add_argument("--json", help="write per-image scores here")
+    parser.add_argument("--merge", nargs="+", metavar="JSON", help="print the table of --part runs' JSON files")
     args = parser.parse_args()
+    if args.merge:
+        return merge(args.merge, Path(args.pairs).name)
 
     import restorekit as rk
     from restorekit.atomic import atomic_write
@@ -63,7 +69,8 @@ def main() -> None:
     from restorekit.metrics import psnr, quantize8
 
     clean_paths, noisy_dir = paired_images(args.pairs)
-    clean_paths = clean_paths[: args.limit]
+    k, n = (int(v) for v in args.part.split("/"))
+    clean_paths = clean_paths[: args.limit][k::n]
     methods = [m for m in args.methods.split(",") if m]
     scores: dict[str, list[float]] = {m: [] for m in methods}
     seconds: dict[str, float] = {m: 0.0 for m in methods}
@@ -76,16 +83,28 @@ def main() -> None:
             seconds[method] += time.perf_counter() - start
             scores[method].append(float(psnr(quantize8(clean), quantize8(out), data_range=255)))
         print(path.name, " ".join(f"{m} {scores[m][-1]:.2f}" for m in methods), flush=True)
-    base = scores.get("noisy")
-    print(f"\n{Path(args.pairs).name}, {len(clean_paths)} images")
-    print(f"{'method':14s} {'PSNR (dB)':>10s} {'worse than input':>17s} {'s/image':>8s}")
-    for method in methods:
-        worse = "-" if base is None or method == "noisy" else str(sum(a < b for a, b in zip(scores[method], base)))
-        print(f"{method:14s} {np.mean(scores[method]):10.2f} {worse:>17s} {seconds[method] / len(clean_paths):8.2f}")
     if args.json:
         names = [p.name for p in clean_paths]
         atomic_write(args.json, json.dumps({"images": names, "psnr": scores, "seconds": seconds}, indent=1))
+    report(Path(args.pairs).name, len(clean_paths), methods, scores, seconds)
 
+
+def report(dataset: str, count: int, methods, scores: dict, seconds: dict) -> None:
+    base = scores.get("noisy")
+    print(f"\n{dataset}, {count} images")
+    print(f"{'method':14s} {'PSNR (dB)':>10s} {'worse than input':>17s} {'s/image':>8s}")
+    for method in methods:
+        worse = "-" if base is None or method == "noisy" else str(sum(a < b for a, b in zip(scores[method], base)))
+        print(f"{method:14s} {np.mean(scores[method]):10.2f} {worse:>17s} {seconds[method] / count:8.2f}")
+
+
+def merge(paths: list[str], dataset: str) -> None:
+    """The table of several ``--part`` runs' ``--json`` files together."""
+    parts = [json.loads(Path(p).read_text()) for p in paths]
+    methods = list(parts[0]["psnr"])
+    scores = {m: [v for part in parts for v in part["psnr"][m]] for m in methods}
+    seconds = {m: sum(part["seconds"][m] for part in parts) for m in methods}
+    report(dataset, sum(len(part["images"]) for part in parts), methods, scores, seconds)
 
 if __name__ == "__main__":
     main()
