@@ -44,7 +44,7 @@ def grid(rows: list[list[tuple[str, np.ndarray]]], path: Path, titles_on_first_r
     from restorekit.atomic import atomic_path
 
     n_rows, n_cols = len(rows), len(rows[0])
-    fig = Figure(figsize=(2.4 * n_cols, 2.5 * n_rows), dpi=100)
+    fig = Figure(figsize=(2.4 * n_cols, 2.5 * n_rows + 0.3), dpi=100)
     FigureCanvasAgg(fig)
     for r, row in enumerate(rows):
         for c, (title, image) in enumerate(row):
@@ -54,7 +54,7 @@ def grid(rows: list[list[tuple[str, np.ndarray]]], path: Path, titles_on_first_r
             ax.set_axis_off()
             if r == 0 or not titles_on_first_row_only:
                 ax.set_title(title, fontsize=8)
-    fig.tight_layout(pad=0.3)
+    fig.tight_layout(pad=0.6)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png")
 
@@ -67,17 +67,18 @@ def main() -> None:
     import restorekit as rk
     from restorekit.evaluate.figure import detail_crop
 
-    rows = []
-    for folder, name in PICKS:
+    rows, first = [], None
+    for folder, name in PICKS:  # whole images restored, as a user would; a detailed crop shown
         image = rk.read_image(TEST / folder / name)[0]
         ys, xs = detail_crop(image, CROP)
-        crop = np.ascontiguousarray(image[ys, xs])
-        row = panels(crop)
-        rows.append([(f"{folder}/{name}" if title == "noisy" else title, out) for title, out in row])
+        rows.append([(f"{folder}/{name}" if title == "noisy" else title, out[ys, xs]) for title, out in panels(image)])
+        if first is None:
+            first = (image, ys, xs)
     out = Path(args.out)
     grid(rows, out / "real_noise.png")
-    first = rows[0][0][1]
-    strengths = [("noisy", first)] + [(f"strength {s:g}", rk.denoise(first, strength=s)) for s in (0.5, 1, 1.5, 2)]
+    image, ys, xs = first
+    strengths = [("noisy", image[ys, xs])] + [(f"strength {s:g}", rk.denoise(image, strength=s)[ys, xs])
+                                             for s in (0.5, 1, 1.5, 2)]
     grid([strengths], out / "strength.png")
     print(f"wrote {out / 'real_noise.png'} and {out / 'strength.png'}")
 

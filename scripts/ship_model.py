@@ -43,11 +43,21 @@ def main() -> None:
     parser.add_argument("--blind-level", choices=[SELF_CALIBRATED],
                         help="how blind use finds the level: self-calibrated (real-noise models; "
                              "restorekit.infer.apply.calibrated_level) instead of a stored constant")
+    parser.add_argument("--last", action="store_true",
+                        help="ship the run's last step (last.pt) instead of its best validated weights")
     args = parser.parse_args()
     if not args.data and not args.pairs:
         parser.error("give --data (Gaussian noise) and/or --pairs (real noise)")
 
     model = load_model(args.run)
+    if args.last:
+        from restorekit.train.checkpoint import load_checkpoint
+
+        state = load_checkpoint(Path(args.run))
+        model.load_state_dict(state["model"])
+        model.meta.setdefault("training", {}).update(step=state["step"], patches_seen=state["step"] *
+                                                     state["config"]["batch_size"])
+        model.meta.setdefault("validation", {})["psnr"] = _last_validation(Path(args.run) / "log.csv", state["step"])
     if args.blind_level:
         model.meta.pop("blind_sigma", None)
         model.meta["blind_level"] = args.blind_level
@@ -74,6 +84,16 @@ def main() -> None:
     log = Path(args.run) / "log.csv"
     if log.is_file():
         print(f"wrote {atomic_write(CURVES / f'{args.name}.csv', log.read_bytes())}")
+
+
+def _last_validation(log: Path, step: int) -> float | None:
+    """The validation PSNR logged at ``step`` (the run's last), if it validated there."""
+    import csv
+
+    if not log.is_file():
+        return None
+    rows = [r for r in csv.DictReader(log.open()) if int(r["step"]) == step and r.get("val_psnr")]
+    return float(rows[-1]["val_psnr"]) if rows else None
 
 
 if __name__ == "__main__":
