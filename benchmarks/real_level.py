@@ -18,7 +18,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "train" / "CBSD432"
-SPECS = ("camera:0.001", "camera:0.004", "camera+jpeg:70-90", "gaussian:10", "poisson:100")
+SPECS = ("camera:0.0002", "camera:0.001", "camera:0.004", "camera+jpeg:70-90", "gaussian:3", "gaussian:10", "poisson:100")
 
 
 def main() -> None:

@@ -30,7 +30,7 @@ DEFAULT_TILE = 512
 
 
 SELF_CALIBRATED = "self-calibrated"  # a model's blind_level: found by its own residuals
-CALIBRATION_START, CALIBRATION_STEPS, CALIBRATION_CROP = 50 / 255, 2, 192
+CALIBRATION_START, CALIBRATION_STEPS, CALIBRATION_CROP, CALIBRATION_BLOCK = 50 / 255, 3, 512, 16
 
 
 def noise_level(net, image: np.ndarray, sigma: float | None, strength: float = 1.0) -> float | None:
@@ -64,21 +64,26 @@ def calibrated_level(net, image: np.ndarray) -> float:
     Camera noise after demosaicking and JPEG is spatially correlated: the high-frequency
     statistics that Gaussian estimators read hold little of it (they read 0-1 grey levels
     where the RMS is 4). A model trained to be told the noise's RMS removes about what it
-    is told, and a little texture besides when told too much; so, starting from a high level,
-    the RMS of what it removes comes down towards the noise's own: ``s <- rms(y - f(y, s))``,
-    :data:`CALIBRATION_STEPS` times on a central crop. Checked on synthetic camera noise of
-    held-out training images (docs/realnoise.md), never on a test set.
+    is told, and texture besides when told too much; so, starting from a high level, the RMS
+    of what it removes comes down towards the noise's own: ``s <- rms(y - f(y, s))``,
+    :data:`CALIBRATION_STEPS` times on (a central crop of) the image. The removed texture
+    gathers on edges while noise is everywhere, so the RMS is the median over
+    :data:`CALIBRATION_BLOCK`-pixel blocks, not the mean. Checked on synthetic noise of
+    held-out training images (``benchmarks/real_level.py``), never on a test set.
     """
     import torch
+    import torch.nn.functional as F
 
     h, w = image.shape[:2]
     half = CALIBRATION_CROP // 2
     crop = image[max(0, h // 2 - half):h // 2 + half, max(0, w // 2 - half):w // 2 + half]
     chw = crop[:, :, None] if crop.ndim == 2 else crop
     x = torch.from_numpy(np.ascontiguousarray(chw.transpose(2, 0, 1)))[None]  # [1, C, h, w]
+    block = max(1, min(CALIBRATION_BLOCK, min(crop.shape[:2]) // 2))
     level = CALIBRATION_START
     for _ in range(CALIBRATION_STEPS):
-        level = float((x - run_network(net, x, level)).pow(2).mean().sqrt())
+        power = (x - run_network(net, x, level)).pow(2).mean(dim=1, keepdim=True)  # [1, 1, h, w]
+        level = float(F.avg_pool2d(power, block).median().sqrt())
     return level
 
 
