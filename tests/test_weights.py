@@ -138,6 +138,8 @@ def test_list_models_is_a_list_of_names():
 SHIPPED_CHECKSUMS = {
     "fastunet.gray": (-0.000732818521404018, 0.0051140280956991436, -0.0004324420120216049),
     "fastunet.color": (4.0826308799700605e-05, 0.007412590254157735, -0.00014159085781503),
+    # recorded when it shipped (commit ebf6fde)
+    "fastunet.color-real": (-0.003408769759375395, 0.007564706231924129, -0.0015175591109578112),
 }
 CHECKSUM_TOLERANCE = 1e-6
 
