@@ -78,7 +78,8 @@ def noise_levels(batch: int, low: float, high: float, generator: torch.Generator
     return shot, read
 
 
-def random_camera(batch: int, low: float, high: float, generator: torch.Generator, *, colour: bool = True) -> CameraParams:
+def random_camera(batch: int, low: float, high: float, generator: torch.Generator, *,
+                  colour: bool = True) -> CameraParams:
     """Draw a camera per image: colour matrix and gains (colour only), brightness, noise levels."""
     rgb2cam = red = blue = None
     if colour:

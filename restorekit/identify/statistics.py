@@ -1,125 +1,33 @@
-"""Which noise is in this image, and how much: ``identify_noise(image) -> NoiseReport``.
+"""The statistics behind :func:`restorekit.identify.identify_noise`, measured on one image.
 
-A denoiser works best when it is told the right noise; this module tells it, from the
-image alone, with published statistics (no learned model):
-
-1. **Impulses** (salt and pepper): samples at exactly 0 or 1 that stand apart from the
-   median of their 3x3 neighbourhood. Among the samples where such an impulse could be
-   seen, the fraction that are impulses estimates the amount; the image with them
-   replaced by that median must then be nearly clean (clipped Gaussian noise also makes
-   isolated 0s and 1s, but leaves the rest noisy).
-2. **JPEG** (an IJG/libjpeg file, 8x8 grid from the top-left corner): the 8x8 block DCT
-   coefficients of the luminance of a decoded JPEG sit on multiples of the quantisation
-   steps (Fan & de Queiroz, "Identification of bitmap compression history", IEEE TIP 2003).
-   The largest step that most coefficients fit, at a few low frequencies, gives the table;
-   the IJG quality whose scaled table matches it best is the estimate.
-3. **Signal dependence** (Foi et al., "Practical Poissonian-Gaussian noise modeling and
-   fitting for single-image raw-data", IEEE TIP 2008, with the weak-texture patch selection
-   and eigenvalue criterion of :mod:`restorekit.estimate` in each intensity bin): the
-   noise variance against the local mean, fitted by a constant (Gaussian), ``a + b mean``
-   (Poisson-Gaussian), ``a + c mean^2`` (speckle) or the shape that the camera tone curve
-   and gamma give shot noise (camera, gray).
-4. **Spatial correlation**: demosaicked camera noise is correlated between neighbours, so
-   its level measured on a 2x2-binned image (times 2) far exceeds the level measured at
-   full resolution, where white noise gives equal levels (camera, colour).
-
-The thresholds were chosen on the training images (Train400 and CBSD432), never on the
-test sets that ``benchmarks/identify.py`` reports (BSD68, CBSD68); see docs/realnoise.md.
-
->>> report = identify_noise(noisy)                        # doctest: +SKIP
->>> report.kind, report.level, report.spec                # doctest: +SKIP
-('gaussian', 24.8, 'gaussian:24.8')
+:func:`measure` returns them as a dict (levels on the [0, 1] scale); :func:`fit_curve` fits
+a noise model to the noise curve. The papers each rests on are named where it is used.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 
-from restorekit.errors import RestorekitError
-
-KINDS = ("none", "gaussian", "poisson-gaussian", "saltpepper", "speckle", "camera", "jpeg")
-MIN_SIZE = 32  # smaller images hold too few patches to tell noises apart
-
-# --- thresholds, chosen on Train400 and CBSD432 (benchmarks/identify.py --split train) ---
 IMPULSE_GAP = 0.2  # an impulse differs from its 3x3 median by more than this
 IMPULSE_MIN = 0.004  # estimated amount below which impulses are ignored
-IMPULSE_CLEAN = 6 / 255  # the image without its impulses must be this clean
-IMPULSE_BALANCE = 0.3  # salt and pepper come in equal shares (speckle and clipping: rarely)
-JPEG_MAX_QUALITY = 90  # above this, too little is left to tell; reported as "none" (+ details)
-NOISE_MIN = 3.0 / 255  # quiet patches below this noise level: "none" ...
-DEPENDENT_ERROR = 0.25  # ... unless a signal-dependent model fits this well (relative error)
-DEPENDENT_LEVEL = 6 / 255  # ... and predicts this much noise somewhere
-CFA_MIN = 1.07  # colour: demosaicking traces (phase contrast) above this: camera
-SHAPE_GAIN = 0.6  # a signal-dependent model must cut the Gaussian fit's error by this factor
-CAMERA_RMS = 1.0  # colour camera: RMS noise / half-resolution level
-CAMERA_SHOT = 1.0  # colour camera: shot variance / RMS^2
-
-# --- the patch statistics ---------------------------------------------------------------
 PATCH = 7
 BINS = 8
 MIN_PATCHES = 200
-MAX_PATCHES = 20_000  # patch positions are subsampled on a regular grid down to this many
+MAX_PATCHES = 40_000  # patch positions are subsampled on a regular grid down to this many
 ROUNDS = 4
 
 
-@dataclass(frozen=True)
-class NoiseReport:
-    """What :func:`identify_noise` found.
-
-    ``level`` is in the units of the kind's spec: gaussian sigma on the 0-255 scale;
-    saltpepper the amount (fraction of samples); speckle its sigma; jpeg the quality
-    (1-100); poisson-gaussian and camera an equivalent RMS noise on the 0-255 scale, with
-    the model's own parameters in ``details``; none 0.
-    """
-
-    kind: str
-    level: float
-    spec: str
-    details: dict = field(default_factory=dict, compare=False, hash=False)
-
-    def as_dict(self) -> dict:
-        return {"kind": self.kind, "level": self.level, "spec": self.spec, "details": self.details}
-
-
-def identify_noise(image: np.ndarray) -> NoiseReport:
-    """Identify the noise in ``image`` (float HxW or HxWx3 in [0, 1], as read from a file)."""
-    x = _check(image)
-    features = measure(x)
-    return decide(features)
-
-
-def _check(image: np.ndarray) -> np.ndarray:
-    x = np.asarray(image)
-    if x.ndim == 3 and x.shape[2] == 1:
-        x = x[..., 0]
-    if x.ndim not in (2, 3) or (x.ndim == 3 and x.shape[2] != 3):
-        raise RestorekitError(f"identify takes an HxW or HxWx3 image, got shape {x.shape}")
-    if min(x.shape[:2]) < MIN_SIZE:
-        raise RestorekitError(f"image {x.shape[0]}x{x.shape[1]} is too small to identify its noise (needs {MIN_SIZE}x{MIN_SIZE})")
-    if np.issubdtype(x.dtype, np.integer):
-        x = x / float(np.iinfo(x.dtype).max)
-    x = x.astype(np.float64)
-    if not np.isfinite(x).all():
-        raise RestorekitError("image holds NaN or infinite values; cannot identify its noise")
-    return x
-
-
-# --- measuring --------------------------------------------------------------------------
-
-
 def measure(x: np.ndarray) -> dict:
-    """The statistics :func:`decide` rests on (levels on the [0, 1] scale)."""
+    """The statistics :func:`restorekit.identify.decide` rests on (levels on the [0, 1] scale)."""
     channel = x if x.ndim == 2 else x[..., 1]  # green: the best-sampled channel of a Bayer camera
     impulses = _impulses(x)
     quality, steps = _jpeg_quality(x)
     bins, quiet = _noise_curve(channel)
     f = {"colour": x.ndim == 3, "jpeg_quality": quality, "jpeg_steps": steps, "bins": bins,
-         "mean": float(np.clip(channel, 0, 1).mean()), "cfa": _cfa_contrast(x) if x.ndim == 3 else 1.0}
+         "shape": float(_camera_shape(channel).mean())}
+    f["cfa"], f["cfa_level"] = _cfa_traces(x) if x.ndim == 3 else (1.0, 0.0)
     f.update({k: v for k, v in impulses.items() if k != "repaired"})
-    # The quietest patches at full and at half resolution: equal levels for white noise.
-    f["full"], f["half"] = float(np.sqrt(quiet)), 2 * _quiet_level(_bin2(channel))
+    f["full"] = float(np.sqrt(quiet))  # the quietest patches: a clean image has some
     if f["impulse_amount"] >= IMPULSE_MIN:
         repaired = impulses["repaired"]
         f["impulse_rest"] = _quiet_level(repaired if x.ndim == 2 else repaired[..., 1])
@@ -128,7 +36,7 @@ def measure(x: np.ndarray) -> dict:
 
 def _quiet_level(channel: np.ndarray) -> float:
     """Noise level of the weak-texture patches of the whole channel (as estimate_sigma)."""
-    return float(np.sqrt(_noise_curve(channel, bins=0)[1]))
+    return float(np.sqrt(_noise_curve(channel, bins=0, most=MAX_PATCHES // 4)[1]))
 
 
 def _impulses(x: np.ndarray) -> dict:
@@ -157,40 +65,38 @@ def _impulses(x: np.ndarray) -> dict:
     }
 
 
-def _cfa_contrast(x: np.ndarray) -> float:
-    """Colour filter array traces: the spread of residual energy over the four 2x2 phases.
+def _cfa_traces(x: np.ndarray) -> tuple[float, float]:
+    """Colour filter array traces: (contrast, level) of residual energy over the 2x2 phases.
 
     Demosaicking interpolates most samples of each colour from their neighbours, so the
     residual ``pixel - mean of its 4 neighbours`` is much weaker at interpolated sites than
     at recorded ones; white noise and image texture spread it evenly (Popescu & Farid,
     "Exposing digital forgeries in color filter array interpolated images", IEEE TSP 2005).
-    Returns the largest, over channels, of max/min energy over the phases (1 = even).
+    contrast: the largest over channels of max/min energy over the phases (1: even), on
+    residuals trimmed at their 80th percentile (edges would dominate). level: the root of
+    the mean over channels of max - min energy, untrimmed, where texture cancels and the
+    camera noise remains (RMS = CAMERA_RMS x level, measured on training images).
     """
-    worst = 1.0
+    contrast, spread = 1.0, []
     floor = (0.5 / 255) ** 2  # 8-bit rounding alone
     for c in range(x.shape[2]):
         v = x[..., c]
         r2 = (v[1:-1, 1:-1] - (v[:-2, 1:-1] + v[2:, 1:-1] + v[1:-1, :-2] + v[1:-1, 2:]) / 4) ** 2
-        r2 = np.minimum(r2, np.quantile(r2, 0.8))  # edges and impulses would dominate a plain mean
+        energy = np.array([r2[a::2, b::2].mean() for a in (0, 1) for b in (0, 1)])
+        spread.append(energy.max() - energy.min())
+        r2 = np.minimum(r2, np.quantile(r2, 0.8))
         energy = np.array([r2[a::2, b::2].mean() for a in (0, 1) for b in (0, 1)]) + floor
-        worst = max(worst, float(energy.max() / energy.min()))
-    return worst
-
-
-def _bin2(x: np.ndarray) -> np.ndarray:
-    h, w = x.shape[0] // 2 * 2, x.shape[1] // 2 * 2
-    return (x[0:h:2, 0:w:2] + x[1:h:2, 0:w:2] + x[0:h:2, 1:w:2] + x[1:h:2, 1:w:2]) / 4
+        contrast = max(contrast, float(energy.max() / energy.min()))
+    return contrast, float(np.sqrt(np.mean(spread)))
 
 
 # The IJG (libjpeg, Pillow) luminance table at quality 50, natural order (JPEG Annex K).
-_LUMA = np.array([
-    [16, 11, 10, 16, 24, 40, 51, 61], [12, 12, 14, 19, 26, 58, 60, 55], [14, 13, 16, 24, 40, 57, 69, 56],
-    [14, 17, 22, 29, 51, 87, 80, 62], [18, 22, 37, 56, 68, 109, 103, 77], [24, 35, 55, 64, 81, 104, 113, 92],
-    [49, 64, 78, 87, 103, 121, 120, 101], [72, 92, 95, 98, 112, 100, 103, 99],
-])
+_LUMA = np.array([16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69, 56,
+                  14, 17, 22, 29, 51, 87, 80, 62, 18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113,
+                  92, 49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99]).reshape(8, 8)
 _SCALE = np.array([5000 // q if q < 50 else 200 - 2 * q for q in range(1, 101)])  # libjpeg's quality scaling
 _TABLES = np.clip((_LUMA[None] * _SCALE[:, None, None] + 50) // 100, 1, 255)  # [100, 8, 8], quality 1..100
-_FREQS = ((0, 0), (0, 1), (1, 0), (1, 1), (0, 2), (2, 0), (1, 2), (2, 1), (2, 2), (0, 3), (3, 0))
+_FREQS = tuple((u, v) for u in range(8) for v in range(8) if u + v <= 5)  # where most coefficients are not 0
 _STEP_TOL = 0.8  # a coefficient fits a step if within this of a multiple (decoder rounding ~0.3-0.5)
 _STEP_FIT = 0.5  # fraction of coefficients, beyond chance, that must fit
 _MAX_COEFS = 1500
@@ -244,7 +150,7 @@ def _jpeg_quality(x: np.ndarray) -> tuple[float | None, dict]:
 _D7 = np.kron(_dct_matrix(PATCH), _dct_matrix(PATCH))[1:]  # [48, 49]: a patch's DCT without its mean
 
 
-def _noise_curve(channel: np.ndarray, bins: int = BINS) -> tuple[np.ndarray, float]:
+def _noise_curve(channel: np.ndarray, bins: int = BINS, most: int = MAX_PATCHES) -> tuple[np.ndarray, float]:
     """Noise against mean intensity: [bins, 4] rows (mean, variance, patches, skewness), and
     the variance of the quietest patches of the whole channel.
 
@@ -263,7 +169,7 @@ def _noise_curve(channel: np.ndarray, bins: int = BINS) -> tuple[np.ndarray, flo
     gh, gv = (x[:, 2:] - x[:, :-2]) / 2, (x[2:, :] - x[:-2, :]) / 2
     texture = _box_sum(gh * gh, p, p - 2) + _box_sum(gv * gv, p - 2, p)  # [H-p+1, W-p+1]
     means = _box_sum(x, p, p) / (p * p)
-    stride = int(np.ceil(np.sqrt(texture.size / MAX_PATCHES)))  # every patch is not needed: time
+    stride = int(np.ceil(np.sqrt(texture.size / most)))  # every patch is not needed: time
     windows = np.lib.stride_tricks.sliding_window_view(x, (p, p))[::stride, ::stride]
     patches = _D7 @ windows.transpose(2, 3, 0, 1).reshape(p * p, -1)  # [48, N]
     texture, means = texture[::stride, ::stride].ravel(), means[::stride, ::stride].ravel()
@@ -302,19 +208,17 @@ def _select(patches: np.ndarray, texture: np.ndarray) -> tuple[float, np.ndarray
     return max(var, 0.0), keep
 
 
-def _camera_shape(mean: np.ndarray, read: bool = False) -> np.ndarray:
-    """Output variance per unit of shot (or read) variance of the gray camera path at sRGB ``mean``.
+def _camera_shape(mean: np.ndarray) -> np.ndarray:
+    """Output variance per unit of shot variance of the gray camera path at sRGB ``mean``.
 
-    y = S((g L)^(1/2.2)) with S the smoothstep tone curve and g = 1/0.8 the mean brightness
-    gain: var_y = (dy/dL)^2 (shot L + read), and with x = S^-1(y),
-    (dy/dL)^2 L = g S'(x)^2 x^-0.2 / 2.2^2 and (dy/dL)^2 = g^2 S'(x)^2 x^-2.4 / 2.2^2.
+    y = S((g L)^(1/2.2)), S the smoothstep tone curve, g = 1/0.8 the mean brightness gain:
+    var_y = (dy/dL)^2 shot L = g S'(x)^2 x^-0.2 shot / 2.2^2, with x = S^-1(y).
     """
     x = 0.5 - np.sin(np.arcsin(1 - 2 * np.clip(mean, 1e-4, 1 - 1e-4)) / 3)
-    slope2 = (6 * x * (1 - x)) ** 2 / 2.2**2
-    return slope2 * (x**-2.4 / 0.8**2 if read else x**-0.2 / 0.8)
+    return (6 * x * (1 - x)) ** 2 * x**-0.2 / (2.2**2 * 0.8)
 
 
-_MODELS = {  # variance = coefficients . columns(mean), coefficients >= 0
+MODELS = {  # variance = coefficients . columns(mean), coefficients >= 0
     "gaussian": lambda m: [np.ones_like(m)],
     "poisson-gaussian": lambda m: [np.ones_like(m), m],
     "speckle": lambda m: [np.ones_like(m), m**2],
@@ -350,7 +254,7 @@ def fit_curve(bins: np.ndarray, model: str) -> dict | None:
     if len(bins) < 3:
         return None
     observed, var = bins[:, 0], bins[:, 1]
-    columns = _MODELS[model]
+    columns = MODELS[model]
     y, true_var = observed.copy(), var.copy()
     for _ in range(4):
         a = np.stack(columns(y), 1)  # [bins, terms]
@@ -363,69 +267,4 @@ def fit_curve(bins: np.ndarray, model: str) -> dict | None:
         predicted = _clipped(y, std)[1]
         true_var = var / np.clip(predicted / std**2, 0.05, 1)
     error = float(np.sqrt(np.mean((predicted / var - 1) ** 2)))
-    return {"coef": coef, "error": error, "predicted": predicted, "intensity": y}
-
-
-# --- deciding ---------------------------------------------------------------------------
-
-
-def decide(f: dict) -> NoiseReport:
-    """Turn :func:`measure`'s statistics into a report (thresholds at the top of the module)."""
-    details = {"jpeg_quality": f["jpeg_quality"], "impulse_amount": round(f["impulse_amount"], 4),
-               "quiet_level": round(f["full"] * 255, 2), "cfa_contrast": round(f["cfa"], 3)}
-    amount = f["impulse_amount"]
-    if amount >= IMPULSE_MIN and f["impulse_balance"] >= IMPULSE_BALANCE and f["impulse_rest"] <= IMPULSE_CLEAN:
-        a = float(np.round(amount, 3))
-        return NoiseReport("saltpepper", a, f"saltpepper:{_fmt(a)}", details)
-    quality = f["jpeg_quality"]
-    if quality is not None and quality <= JPEG_MAX_QUALITY:
-        return NoiseReport("jpeg", quality, f"jpeg:{int(quality)}", details)
-    fits = {m: fit_curve(f["bins"], m) for m in _MODELS}
-    if f["colour"] and f["cfa"] >= CFA_MIN:
-        return _camera_colour(f, details)
-    gauss = fits["gaussian"]
-    if gauss is None or f["full"] < NOISE_MIN and not _signal_dependent(fits):
-        return NoiseReport("none", 0.0, "none", details)
-    details.update({f"error_{m}": round(fit["error"], 3) for m, fit in fits.items() if fit})
-    best = min((m for m in fits if m != "gaussian" and fits[m]), key=lambda m: fits[m]["error"], default=None)
-    if best is None or fits[best]["error"] > SHAPE_GAIN * gauss["error"]:
-        sigma = float(np.round(np.sqrt(gauss["coef"][0]) * 255, 1))
-        return NoiseReport("gaussian", sigma, f"gaussian:{_fmt(sigma)}", details)
-    fit = fits[best]
-    floor, slope = fit["coef"]
-    rms = float(np.round(np.sqrt(fit["predicted"].mean()) * 255, 1))
-    if best == "speckle":
-        sigma = float(np.round(np.sqrt(slope), 3))
-        return NoiseReport("speckle", sigma, f"speckle:{_fmt(sigma)}", details)
-    if best == "camera":
-        shot = float(np.clip(slope, 1e-6, 0.5))
-        details["shot"] = _fmt(shot, 2)
-        return NoiseReport("camera", rms, f"camera:{_fmt(shot, 2)}", details)
-    peak, read = 1 / max(slope, 1e-9), np.sqrt(floor) * 255
-    details.update(peak=round(peak, 1), read=round(read, 2))
-    spec = f"poisson:{_fmt(peak, 3)}" + (f"+gaussian:{_fmt(read, 2)}" if read >= 0.5 else "")
-    return NoiseReport("poisson-gaussian", rms, spec, details)
-
-
-def _signal_dependent(fits: dict) -> bool:
-    """A quiet image whose noise still grows clearly with intensity (speckle, shot noise)."""
-    for m in ("speckle", "poisson-gaussian"):
-        fit = fits[m]
-        if fit and fit["error"] <= DEPENDENT_ERROR and fit["predicted"].max() >= (DEPENDENT_LEVEL) ** 2:
-            return True
-    return False
-
-
-def _camera_colour(f: dict, details: dict) -> NoiseReport:
-    """Colour camera noise: its level from the half-resolution estimate (calibrated on training images)."""
-    rms = float(np.round(CAMERA_RMS * f["half"] * 255, 1))
-    shot = float(np.clip(CAMERA_SHOT * (rms / 255) ** 2, 1e-6, 0.5))
-    details["shot"] = _fmt(shot, 2)
-    return NoiseReport("camera", rms, f"camera:{_fmt(shot, 2)}", details)
-
-
-def _fmt(value: float, digits: int | None = None) -> str:
-    """Plain positional text a spec parses: 24.8, 0.0031 (never 3.1e-03)."""
-    if digits is not None:
-        return np.format_float_positional(value, precision=digits, fractional=False, trim="-")
-    return np.format_float_positional(value, trim="-")
+    return {"coef": coef, "error": error, "predicted": predicted}
