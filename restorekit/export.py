@@ -33,7 +33,7 @@ import torch
 from torch import nn
 
 from restorekit.atomic import atomic_path
-from restorekit.errors import ModelLoadError, RestorekitError
+from restorekit.errors import RestorekitError
 
 DEFAULT_OPSET = 17
 INPUT, SIGMA, OUTPUT = "image", "sigma", "restored"
@@ -170,15 +170,10 @@ def check_onnx(model, path: str | os.PathLike, sizes=((37, 29), (24, 57)), sigma
 
 
 def _as_module(model) -> nn.Module:
-    if isinstance(model, (str, os.PathLike)):
-        from restorekit.models import load_model
+    """A name, a path or a loaded restorekit module, through the one resolver of the package."""
+    from restorekit.infer.network import resolve_network
 
-        return load_model(model)
-    if isinstance(model, nn.Module):
-        if not hasattr(model, "in_channels"):
-            raise ModelLoadError("model has no 'in_channels': build it with restorekit.models.create_model")
-        return model
-    raise ModelLoadError(f"model must be a name, a path or an nn.Module, got {type(model).__name__}")
+    return resolve_network(model)
 
 
 class _Padded(nn.Module):
