@@ -60,7 +60,7 @@ def _gaussian(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
     if pick < 0.7:  # the same noise in every channel
         return x + sigma * z
     q, _ = torch.linalg.qr(_randn(g, (channels, channels), x).double())  # a random rotation
-    mix = (q * _u(g, channels).sqrt()).to(x.dtype)  # Q diag(sqrt d): covariance Q diag(d) Q'
+    mix = (q * _u(g, channels).sqrt().to(q.device)).to(x.dtype)  # Q diag(sqrt d): covariance Q diag(d) Q'
     return x + sigma * torch.einsum("ij,bjhw->bihw", mix, z)
 
 
