@@ -34,6 +34,9 @@ import numpy as np
 
 from restorekit.errors import RestorekitError
 
+# estimate_sigma, and the building blocks restorekit.identify measures noise curves with.
+__all__ = ["box_sum", "estimate_sigma", "noise_variance", "texture_quantile"]
+
 # CONFIDENCE, ROUNDS and BIAS were chosen on training images (Train400 and CBSD432 converted
 # to gray, paper-protocol noise at sigma 5-75) among a handful of settings, as
 # scripts/measure_estimate.py --confidence C --rounds R --bias B does; see docs/classical.md.
@@ -109,10 +112,10 @@ def _estimate_gray(img: np.ndarray, saturated: np.ndarray | None = None) -> floa
     # Gradients cropped so that patch (i, j) of img, of gh (p x p-2) and of gv (p-2 x p) line up.
     gh = (img[:, 2:] - img[:, :-2]) / 2  # [H, W-2]
     gv = (img[2:, :] - img[:-2, :]) / 2  # [H-2, W]
-    texture = _box_sum(gh * gh, p, p - 2) + _box_sum(gv * gv, p - 2, p)  # [H-p+1, W-p+1]
+    texture = box_sum(gh * gh, p, p - 2) + box_sum(gv * gv, p - 2, p)  # [H-p+1, W-p+1]
     if saturated is None:
         saturated = (img == 0) | (img == 1)
-    clipped = _box_sum(saturated.astype(np.float64), p, p) > 0.5  # patches holding a clipped pixel
+    clipped = box_sum(saturated.astype(np.float64), p, p) > 0.5  # patches holding a clipped pixel
 
     stride = 2 if texture.size > STRIDE_ABOVE else 1
     windows = np.lib.stride_tricks.sliding_window_view(img, (p, p))[::stride, ::stride]  # [h, w, p, p]
@@ -122,18 +125,18 @@ def _estimate_gray(img: np.ndarray, saturated: np.ndarray | None = None) -> floa
     if keep.sum() >= 4 * p * p:
         patches, texture = patches[:, keep], texture[keep]
 
-    tau0 = _texture_quantile(p, CONFIDENCE)
-    var = _noise_variance(patches) / BIAS**2  # corrected in every round, so thresholds do not drift
+    tau0 = texture_quantile(p, CONFIDENCE)
+    var = noise_variance(patches) / BIAS**2  # corrected in every round, so thresholds do not drift
     for _ in range(1, ROUNDS):
         keep = texture < var * tau0
         if keep.sum() < 4 * p * p or keep.all():
             break
         patches, texture = patches[:, keep], texture[keep]
-        var = _noise_variance(patches) / BIAS**2
+        var = noise_variance(patches) / BIAS**2
     return float(np.sqrt(max(var, 0.0)))
 
 
-def _noise_variance(patches: np.ndarray) -> float:
+def noise_variance(patches: np.ndarray) -> float:
     """Chen et al.'s criterion on the eigenvalues of the patches' covariance ([d, N] -> float)."""
     centred = patches - patches.mean(axis=1, keepdims=True)  # [d, N]
     cov = _covariance(centred)  # [d, d]
@@ -165,7 +168,7 @@ def _covariance(centred: np.ndarray) -> np.ndarray:
 
 
 @lru_cache(maxsize=None)
-def _texture_quantile(p: int, confidence: float) -> float:
+def texture_quantile(p: int, confidence: float) -> float:
     """The ``confidence`` quantile of ||D n||^2 / sigma^2 for a p x p patch of unit noise.
 
     D stacks the horizontal and vertical central differences inside the patch; ||D n||^2 is
@@ -187,7 +190,7 @@ def _texture_quantile(p: int, confidence: float) -> float:
     return float(scale * gammaincinv(rank / 2.0, confidence))
 
 
-def _box_sum(x: np.ndarray, ph: int, pw: int) -> np.ndarray:
+def box_sum(x: np.ndarray, ph: int, pw: int) -> np.ndarray:
     """Sum of every ph x pw window of x ([H, W] -> [H-ph+1, W-pw+1]) by an integral image."""
     c = np.zeros((x.shape[0] + 1, x.shape[1] + 1))
     np.cumsum(np.cumsum(x, axis=0), axis=1, out=c[1:, 1:])

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from restorekit.estimate import box_sum, noise_variance, texture_quantile
+
 IMPULSE_GAP = 0.2  # an impulse differs from its 3x3 median by more than this
 IMPULSE_MIN = 0.004  # estimated amount below which impulses are ignored
 PATCH = 7
@@ -162,13 +164,11 @@ def _noise_curve(channel: np.ndarray, bins: int = BINS, most: int = MAX_PATCHES)
     each selected patch: 0 for symmetric noise, below 0 for noise passed through a concave
     curve (gamma), above for Poisson noise.
     """
-    from restorekit.estimate import _box_sum
-
     p = PATCH
     x = channel.astype(np.float64)
     gh, gv = (x[:, 2:] - x[:, :-2]) / 2, (x[2:, :] - x[:-2, :]) / 2
-    texture = _box_sum(gh * gh, p, p - 2) + _box_sum(gv * gv, p - 2, p)  # [H-p+1, W-p+1]
-    means = _box_sum(x, p, p) / (p * p)
+    texture = box_sum(gh * gh, p, p - 2) + box_sum(gv * gv, p - 2, p)  # [H-p+1, W-p+1]
+    means = box_sum(x, p, p) / (p * p)
     stride = int(np.ceil(np.sqrt(texture.size / most)))  # every patch is not needed: time
     windows = np.lib.stride_tricks.sliding_window_view(x, (p, p))[::stride, ::stride]
     patches = _D7 @ windows.transpose(2, 3, 0, 1).reshape(p * p, -1)  # [48, N]
@@ -194,17 +194,15 @@ def _noise_curve(channel: np.ndarray, bins: int = BINS, most: int = MAX_PATCHES)
 
 def _select(patches: np.ndarray, texture: np.ndarray) -> tuple[float, np.ndarray]:
     """Weak-texture selection (Liu et al. 2013) with Chen et al.'s criterion: (variance, kept)."""
-    from restorekit.estimate import _noise_variance, _texture_quantile
-
-    tau = _texture_quantile(PATCH, 0.99)
+    tau = texture_quantile(PATCH, 0.99)
     keep = np.ones(texture.size, dtype=bool)
-    var = _noise_variance(patches)
+    var = noise_variance(patches)
     for _ in range(ROUNDS):
         new = texture < var * tau
         if new.sum() < MIN_PATCHES or new.all():
             break
         keep = new
-        var = _noise_variance(patches[:, keep])
+        var = noise_variance(patches[:, keep])
     return max(var, 0.0), keep
 
 
