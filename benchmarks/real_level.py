@@ -1,9 +1,11 @@
 """How well a real-noise model finds its own level (``calibrated_level``), on synthetic noise.
 
     python benchmarks/real_level.py [--model fastunet.color-real] [--images 12]
+    python benchmarks/real_level.py --model fastunet.gray-real
 
-The images are the training images the real-noise run held out (``--holdout 12`` of
-CBSD432: never trained on, never a test set), degraded by restorekit's own synthesis at
+The images are the training images the real-noise run held out (never trained on, never a
+test set: ``holdout`` 12 of CBSD432 for colour, 8 of Train400 + CBSD432 as gray for gray,
+as in ``configs/fastunet-*-real.json``), degraded by restorekit's own synthesis at
 several kinds and strengths; for each, the true RMS of the noise (0-255 scale, after 8-bit
 quantisation, as a file would hold it) beside the level the model finds blind, and what
 denoising gains with that level against the level given. Prints one row per noise spec.
@@ -17,7 +19,9 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data" / "train" / "CBSD432"
+TRAIN = ROOT.parent / "shared" / "data" / "train"
+# channels -> (training folders, images held out): what configs/fastunet-{color,gray}-real.json hold out
+HOLDOUT = {3: ([TRAIN / "CBSD432"], 12), 1: ([TRAIN / "Train400", TRAIN / "CBSD432"], 8)}
 SPECS = ("camera:0.0002", "camera:0.001", "camera:0.004", "camera+jpeg:70-90", "gaussian:3", "gaussian:10", "poisson:100")
 
 
@@ -28,15 +32,18 @@ def main() -> None:
     args = parser.parse_args()
 
     import restorekit as rk
-    from restorekit.data.folders import holdout
+    from restorekit.data.folders import holdout, to_channels
     from restorekit.infer import resolve_network
     from restorekit.infer.apply import calibrated_level
     from restorekit.metrics import psnr, quantize8
     from restorekit.seeds import derive_seed
 
-    net = resolve_network(args.model, 3)
-    images = [rk.read_image(p)[0] for p in holdout([DATA], 12)[: args.images]]
-    print(f"{args.model} on {len(images)} held-out CBSD432 images")
+    net = resolve_network(args.model)
+    channels = net.in_channels
+    dirs, count = HOLDOUT[channels]
+    images = [to_channels(rk.read_image(p)[0], channels) for p in holdout(dirs, count)[: args.images]]
+    images = [image[..., 0] if channels == 1 else image for image in images]
+    print(f"{args.model} on {len(images)} held-out training images ({'+'.join(d.name for d in dirs)})")
     print(f"{'noise':20s} {'true RMS':>9s} {'found':>7s} {'ratio':>6s} {'PSNR blind':>11s} {'PSNR told true':>15s}")
     for spec in SPECS:
         rows = []
