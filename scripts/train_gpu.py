@@ -8,8 +8,10 @@ with the training images carried in `.device/data` (``make device-data`` puts th
 For each shipped model it takes the recipe in ``configs/`` (architecture, noise, holdout
 validation), scales it to the GPU (``--batch-size`` patches of ``--patch-size``, bf16
 autocast and channels-last, which ``restorekit train`` uses on CUDA), measures a few steps
-to turn its share of the time budget into a step count (so the cosine schedule ends on
-time), and trains. Everything lands in ``OUT/<model>/`` (config.json, log.csv, last.pt,
+to turn its share of the time budget into a step count (so the schedule ends on time), and
+trains. The schedule is "wsd" (the rate held, then decayed over the last fifth): a later
+GPU session extends a run exactly with ``restorekit train --out OUT/<model> --resume
+--steps MORE`` (it goes on from the run's ``stable.pt``). Everything lands in ``OUT/<model>/`` (config.json, log.csv, last.pt,
 best.safetensors) plus ``OUT/recipe.json`` with the measured speeds. A run that finds its
 folder already there resumes it (same config), so a second call after an interruption
 finishes the job. Back here, ship a run with ``scripts/ship_model.py OUT/<model> NAME``.
@@ -31,6 +33,8 @@ ROOT = Path(__file__).resolve().parents[1]
 RECIPES = {
     "fastunet.gray": ("configs/fastunet-gray.json", ["Train400", "CBSD432"]),
     "fastunet.color": ("configs/fastunet-color.json", ["CBSD432"]),
+    "fastunet.gray-real": ("configs/fastunet-gray-real.json", ["Train400", "CBSD432"]),
+    "fastunet.color-real": ("configs/fastunet-color-real.json", ["CBSD432"]),
 }
 
 
@@ -43,7 +47,7 @@ def plan(name: str, args, data: Path):
     return cfg.replace(data=tuple(str(data / f) for f in folders), out=str(Path(args.out) / name),
                        device=args.device, batch_size=args.batch_size, patch_size=args.patch_size,
                        lr=cfg.lr * args.lr_scale, warmup=args.warmup, val_every=args.val_every,
-                       save_every=args.save_every, cache_mb=4096)
+                       save_every=args.save_every, cache_mb=4096, schedule="wsd", decay=0.2)
 
 
 def seconds_per_step(cfg, probe_steps: int) -> float:

@@ -286,3 +286,39 @@ def test_holdout_validates_on_training_images_never_trained_on(image_dir, tmp_pa
     assert result.best_psnr > 0
     with pytest.raises(RestorekitError, match="not both"):
         _cfg(image_dir, tmp_path / "x", holdout=2)  # --val given too
+
+
+def test_wsd_holds_the_rate_then_decays_to_its_floor(image_dir, tmp_path):
+    from restorekit.train.trainer import lr_at
+
+    cfg = _cfg(image_dir, tmp_path, steps=100, warmup=10, schedule="wsd", decay=0.3, lr=1e-3, lr_min=1e-6)
+    rates = [lr_at(s, cfg) for s in range(100)]
+    assert cfg.decay_start == 70
+    assert rates[0] == pytest.approx(1e-4) and all(r == 1e-3 for r in rates[9:70])
+    assert all(a > b for a, b in zip(rates[70:], rates[71:])) and rates[99] < 2e-5
+    cosine = cfg.replace(schedule="cosine")
+    assert lr_at(40, cosine) < 1e-3 and cosine.decay_start == 10
+
+
+def test_an_extended_wsd_run_is_the_run_planned_that_long(image_dir, tmp_path, capsys):
+    import restorekit.train.trainer as trainer
+
+    long = dict(steps=10, schedule="wsd", decay=0.4, save_every=1, val_every=5, warmup=2)
+    trainer.train(_cfg(image_dir, tmp_path / "planned", **long), progress=False)
+    trainer.train(_cfg(image_dir, tmp_path / "grown", **{**long, "steps": 5}), progress=False)  # decays from step 3
+    assert (tmp_path / "grown" / "stable.pt").exists()
+    result = trainer.train(_cfg(image_dir, tmp_path / "grown", **long), resume=True, progress=False)
+    assert result.step == 10 and "from step 3 (stable.pt)" in capsys.readouterr().err
+    a = torch.load(tmp_path / "planned" / "last.pt", weights_only=True)
+    b = torch.load(tmp_path / "grown" / "last.pt", weights_only=True)
+    for k in a["model"]:
+        assert torch.equal(a["model"][k], b["model"][k]), k
+    log = (tmp_path / "grown" / "log.csv").read_text().splitlines()
+    assert [row.split(",")[0] for row in log[1:]] == [str(s) for s in range(1, 11)]  # the decayed steps 4-5 are gone
+
+
+def test_a_bad_schedule_is_one_clear_error(image_dir, tmp_path):
+    with pytest.raises(RestorekitError, match="unknown schedule"):
+        _cfg(image_dir, tmp_path, schedule="step")
+    with pytest.raises(RestorekitError, match="fraction"):
+        _cfg(image_dir, tmp_path, schedule="wsd", decay=0)

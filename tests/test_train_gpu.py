@@ -32,11 +32,13 @@ def test_recipe_smoke_on_cpu_trains_records_and_resumes(tmp_path, monkeypatch):
     monkeypatch.setattr(script, "plan", _small(script.plan))
     assert script.main(args) == 0
     record = json.loads((out / "recipe.json").read_text())
-    assert set(record) == {"fastunet.gray", "fastunet.color"}
-    for name, channels in (("fastunet.gray", 1), ("fastunet.color", 3)):
+    assert set(record) == {"fastunet.gray", "fastunet.color", "fastunet.gray-real", "fastunet.color-real"}
+    for name in record:
+        channels = 1 if ".gray" in name else 3
         assert record[name]["steps"] == 4 and record[name]["seconds_per_step"] > 0
         state = torch.load(out / name / "last.pt", weights_only=True)
         assert state["step"] == 4 and state["config"]["holdout"] > 0 and not state["config"]["val"]
+        assert state["config"]["schedule"] == "wsd" and (out / name / "stable.pt").exists()  # extendable
         assert (out / name / "best.safetensors").exists()
         from restorekit.models import load_model
 
@@ -47,10 +49,11 @@ def test_recipe_smoke_on_cpu_trains_records_and_resumes(tmp_path, monkeypatch):
 
 
 def _small(plan):
-    """The shipped recipes with a tiny network and few held-out images (test data is small)."""
+    """The shipped recipes with a tiny network (so from scratch, not from a shipped model's
+    weights) and few held-out images (test data is small)."""
 
     def small(name, args, data):
         cfg = plan(name, args, data)
-        return cfg.replace(arch_args={"widths": [8, 16, 32], "blocks": 1}, holdout=2)
+        return cfg.replace(arch_args={"widths": [8, 16, 32], "blocks": 1}, holdout=2, init_from=None)
 
     return small

@@ -24,6 +24,10 @@ _SHARED = [
     click.option("--lr", type=float, help="Peak learning rate (Adam), decayed by a cosine to --lr-min."),
     click.option("--lr-min", type=float),
     click.option("--warmup", type=int, help="Linear warm-up steps."),
+    click.option("--schedule", type=click.Choice(["cosine", "wsd"]),
+                 help="cosine: decay over the whole run; wsd: hold the rate, decay over the last --decay "
+                      "fraction (extend a run with --resume --steps MORE)."),
+    click.option("--decay", type=float, help="wsd: the fraction of the steps the rate decays over (0.2)."),
     click.option("--loss", type=click.Choice(["l1", "mse", "charbonnier"])),
     click.option("--seed", type=int),
     click.option("--val-every", type=int),

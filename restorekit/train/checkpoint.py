@@ -15,10 +15,11 @@ from restorekit.atomic import atomic_path
 from restorekit.errors import RestorekitError
 
 LAST = "last.pt"
+STABLE = "stable.pt"  # a "wsd" run's state where its learning rate began to decay
 
 
 def save_checkpoint(rundir: Path, *, model, optimizer, step: int, best: float, config: dict,
-                    seed_scheme: str) -> Path:
+                    seed_scheme: str, name: str = LAST) -> Path:
     state = {
         "model": model.state_dict(),
         "arch": model.arch,
@@ -29,14 +30,14 @@ def save_checkpoint(rundir: Path, *, model, optimizer, step: int, best: float, c
         "config": config,
         "seed_scheme": seed_scheme,  # restorekit.train.seeding: which stream each batch took
     }
-    path = Path(rundir) / LAST
+    path = Path(rundir) / name
     with atomic_path(path) as tmp:
         torch.save(state, tmp)
     return path
 
 
-def load_checkpoint(rundir: Path) -> dict:
-    path = Path(rundir) / LAST
+def load_checkpoint(rundir: Path, name: str = LAST) -> dict:
+    path = Path(rundir) / name
     if not path.exists():
         raise RestorekitError(f"nothing to resume: {path} does not exist")
     try:

@@ -9,6 +9,9 @@ from pathlib import Path
 from restorekit.errors import RestorekitError
 
 
+SCHEDULES = ("cosine", "wsd")
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     arch: str
@@ -24,7 +27,12 @@ class TrainConfig:
     patch_size: int = 64
     lr: float = 1e-3
     lr_min: float = 1e-6
-    warmup: int = 0  # linear warm-up steps, then cosine decay to lr_min at `steps`
+    warmup: int = 0  # linear warm-up steps, then the schedule's decay to lr_min at `steps`
+    # "cosine": decay over the whole run. "wsd" (warm-up, stable, decay): lr held until the
+    # last `decay` fraction of the steps, then a cosine to lr_min; such a run can be extended
+    # (--resume with more --steps) as if it had been planned that long (see trainer.extend_from)
+    schedule: str = "cosine"
+    decay: float = 0.2
     loss: str = "l1"
     seed: int = 0
     val_every: int = 500
@@ -46,6 +54,17 @@ class TrainConfig:
             raise RestorekitError("--holdout N validates on N held-out training images: give it or --val, not both")
         if not 0 < self.lr:
             raise RestorekitError("the learning rate must be positive")
+        if self.schedule not in SCHEDULES:
+            raise RestorekitError(f"unknown schedule {self.schedule!r}; choose from {', '.join(SCHEDULES)}")
+        if not 0 < self.decay <= 1:
+            raise RestorekitError(f"decay is the fraction of the steps the learning rate decays over, got {self.decay}")
+
+    @property
+    def decay_start(self) -> int:
+        """The last step trained at the full learning rate ("wsd"; the warm-up for "cosine")."""
+        if self.schedule == "cosine":
+            return min(self.warmup, self.steps)
+        return max(min(self.warmup, self.steps), self.steps - round(self.decay * self.steps))
 
     def to_dict(self) -> dict:
         d = asdict(self)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,7 @@ from restorekit.data.folders import holdout
 from restorekit.errors import RestorekitError
 from restorekit.losses import get_objective
 from restorekit.train import distributed
-from restorekit.train.checkpoint import load_checkpoint, save_checkpoint
+from restorekit.train.checkpoint import STABLE, load_checkpoint, save_checkpoint
 from restorekit.train.config import TrainConfig
 from restorekit.train.log import CsvLog, Progress
 from restorekit.train.seeding import LEGACY, SeedScheme
@@ -38,11 +39,37 @@ class TrainResult:
 
 
 def lr_at(step: int, cfg: TrainConfig) -> float:
-    """Linear warm-up, then cosine decay from ``lr`` to ``lr_min`` at ``steps``."""
+    """The learning rate of 0-based ``step``: linear warm-up, then ``lr`` held until
+    ``cfg.decay_start`` (at once for "cosine"), then a cosine down to ``lr_min`` at ``steps``."""
     if step < cfg.warmup:
         return cfg.lr * (step + 1) / cfg.warmup
-    t = (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup)
+    start = cfg.decay_start
+    if step < start:
+        return cfg.lr
+    t = (step - start) / max(1, cfg.steps - start)
     return cfg.lr_min + 0.5 * (cfg.lr - cfg.lr_min) * (1 + math.cos(math.pi * min(1.0, t)))
+
+
+def extend_from(rundir: Path, state: dict, cfg: TrainConfig) -> dict:
+    """The checkpoint a resumed run continues from: ``state`` (last.pt), unless the run is
+    being extended (more ``steps``) past where its old schedule began to decay. A "wsd" run
+    keeps ``stable.pt``, its state at the end of the full-rate phase; going on from there, the
+    longer run is the one that would have been trained had it been planned that long.
+    """
+    old = TrainConfig.from_dict({**state["config"], "data": tuple(state["config"]["data"])})
+    if cfg.steps == old.steps or state["step"] <= old.decay_start:
+        return state
+    if cfg.schedule != "wsd" or old.schedule != "wsd":
+        print(f"warning: {rundir} is past the start of its {old.schedule} schedule's decay; stretched to "
+              f"{cfg.steps} steps, its learning rate rises again (a \"wsd\" run extends exactly)", file=sys.stderr)
+        return state
+    stable = load_checkpoint(rundir, STABLE)
+    if stable["step"] > cfg.decay_start:
+        raise RestorekitError(f"{rundir}: its stable phase ended at step {stable['step']}, after the new "
+                              f"schedule's ({cfg.decay_start}); a shorter extension cannot go back")
+    print(f"extending {rundir} to {cfg.steps} steps: from step {stable['step']} ({STABLE}), where the "
+          "learning rate began to decay", file=sys.stderr)
+    return {**stable, "best": state["best"]}
 
 
 class Validator:
@@ -183,6 +210,7 @@ def train(cfg: TrainConfig, *, resume: bool = False, overwrite: bool = False, pr
     start, best, scheme = 0, -math.inf, SeedScheme(cfg.seed)
     state = load_checkpoint(rundir) if resume else None
     if state is not None:
+        state = extend_from(rundir, state, cfg)
         if state["config"]["arch"] != cfg.arch or state["arch_args"] != model.arch_args:
             raise RestorekitError(f"{rundir} holds a different model ({state['arch']}); use a new --out")
         model.load_state_dict(state["model"])
@@ -260,6 +288,9 @@ def train(cfg: TrainConfig, *, resume: bool = False, overwrite: bool = False, pr
                     save_checkpoint(rundir, model=model, optimizer=optimizer, step=step, best=best, config=cfg.to_dict(),
                                     seed_scheme=scheme.name)
                 loss_sum, loss_n, t_last = 0.0, 0, time.time()
+            if cfg.schedule == "wsd" and step == cfg.decay_start and d.main:  # what an extension goes on from
+                save_checkpoint(rundir, model=model, optimizer=optimizer, step=step, best=best, config=cfg.to_dict(),
+                                seed_scheme=scheme.name, name=STABLE)
             rate = (step - start) * cfg.batch_size * d.world / max(time.time() - t_start, 1e-9)
             info = f"loss {loss.item():.4f}  {rate:.0f} patches/s"
             if validate is not None and not math.isnan(val_psnr):  # nan: not validated since the (re)start
