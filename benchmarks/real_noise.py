@@ -101,7 +101,8 @@ def main() -> None:
         print(path.name, " ".join(f"{m} {scores[m][-1]:.2f}" for m in methods), flush=True)
     if args.json:
         names = [p.name for p in clean_paths]
-        atomic_write(args.json, json.dumps({"images": names, "gray": args.gray, "psnr": scores, "seconds": seconds}, indent=1))
+        record = {"images": names, "gray": args.gray, "psnr": scores, "seconds": seconds}
+        atomic_write(args.json, json.dumps(record, indent=1))
     report(Path(args.pairs).name + (" as gray" if args.gray else ""), len(clean_paths), methods, scores, seconds)
 
 

@@ -11,10 +11,11 @@ autocast and channels-last, which ``restorekit train`` uses on CUDA), measures a
 to turn its share of the time budget into a step count (so the schedule ends on time), and
 trains. The schedule is "wsd" (the rate held, then decayed over the last fifth): a later
 GPU session extends a run exactly with ``restorekit train --out OUT/<model> --resume
---steps MORE`` (it goes on from the run's ``stable.pt``). Everything lands in ``OUT/<model>/`` (config.json, log.csv, last.pt,
-best.safetensors) plus ``OUT/recipe.json`` with the measured speeds. A run that finds its
-folder already there resumes it (same config), so a second call after an interruption
-finishes the job. Back here, ship a run with ``scripts/ship_model.py OUT/<model> NAME``.
+--steps MORE`` (it goes on from the run's ``stable.pt``). Everything lands in
+``OUT/<model>/`` (config.json, log.csv, last.pt, best.safetensors) plus ``OUT/recipe.json``
+with the measured speeds. A run that finds its folder already there resumes it (same
+config), so a second call after an interruption finishes the job. Back here, ship a run
+with ``scripts/ship_model.py OUT/<model> NAME``.
 
 Smoke test on the CPU (``tests/test_train_gpu.py`` runs it): ``--device cpu --smoke``.
 """

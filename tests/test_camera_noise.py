@@ -229,15 +229,3 @@ def test_numpy_front_door(fixture, request):
     assert not np.array_equal(a, rk.degrade(clean, "camera+jpeg:60-95", seed=1))
     assert np.array_equal(a, np.round(a * 255) / 255)  # JPEG last: 8-bit values, as a file holds
 
-
-def test_realmix_correlation_keeps_the_level_and_moves_power_to_low_frequencies():
-    from restorekit.degradations.realmix import correlate
-
-    white = torch.randn((2, 3, 64, 48), generator=gen(7))
-    out = correlate(white, 1.0)
-    rms = lambda t: t.pow(2).mean(dim=(1, 2, 3)).sqrt()  # noqa: E731
-    torch.testing.assert_close(rms(out), rms(white))
-    # neighbours: uncorrelated before, strongly correlated after
-    lag1 = lambda t: float((t[..., 1:] * t[..., :-1]).mean() / t.pow(2).mean())  # noqa: E731
-    assert abs(lag1(white)) < 0.05 and lag1(out) > 0.6
-    assert torch.equal(correlate(white[..., :1, :1], 1.0), white[..., :1, :1])  # 1x1: nothing to filter

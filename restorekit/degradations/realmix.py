@@ -11,10 +11,6 @@ image gets its own random choice and order of noises, then maybe JPEG. Per image
   rotation and ``d ~ U(0, 1)^3``, as BSRGAN); Poisson with peak ``10^U(1, 3)`` (on the
   luminance only, the same in all channels, half the time); speckle sigma U(0.05, 0.3);
   camera noise over the published range (:mod:`.camera`);
-- then, with probability 1/2, the noise (degraded minus clean) is made spatially
-  correlated, as in-camera noise reduction, sharpening and resizing make it (SCUNet's
-  model correlates noise by resizing): filtered by a Gaussian of std U(0.3, 1.5) pixels
-  and scaled back to its RMS, so its power moves to lower frequencies and its level stays;
 - then JPEG at quality U{30..95} with probability 3/4 (:mod:`.jpeg`).
 
 Every draw comes from the generator, so the same generator state gives the same images.
@@ -23,7 +19,6 @@ Every draw comes from the generator, so the same generator state gives the same 
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 
 from restorekit.degradations import noise as _noise
 from restorekit.degradations.camera import SHOT_RANGE, camera_noise
@@ -33,8 +28,7 @@ GAUSSIAN_RANGE = (1 / 255, 50 / 255)
 LOG10_PEAK = (1.0, 3.0)
 SPECKLE_RANGE = (0.05, 0.3)
 JPEG_QUALITY = (30, 95)
-CORRELATION_STD = (0.3, 1.5)  # pixels
-P_NOISE, P_CORRELATE, P_JPEG = 0.5, 0.5, 0.75
+P_NOISE, P_JPEG = 0.5, 0.75
 
 
 def real_mix(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
@@ -42,37 +36,18 @@ def real_mix(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     return torch.cat([_mix_one(x[i : i + 1], generator) for i in range(x.shape[0])])
 
 
-def _mix_one(clean: torch.Tensor, g: torch.Generator) -> torch.Tensor:  # clean: [1, C, H, W]
+def _mix_one(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:  # x: [1, C, H, W]
     steps = (_gaussian, _poisson, _speckle, _camera)
     use = _u(g, len(steps)) < P_NOISE
     if not use.any():
         use[int(torch.randint(len(steps), (1,), generator=g, device=g.device))] = True
-    x = clean
     for k in torch.randperm(len(steps), generator=g, device=g.device).tolist():
         if use[k]:
             x = steps[k](x, g)
-    if _u(g) < P_CORRELATE:
-        x = clean + correlate(x - clean, _between(g, *CORRELATION_STD))
     if _u(g) < P_JPEG:
         low, high = JPEG_QUALITY
         x = jpeg_compress(x, int(torch.randint(low, high + 1, (1,), generator=g, device=g.device)))
     return x
-
-
-def correlate(noise: torch.Tensor, std: float) -> torch.Tensor:
-    """``noise`` [B, C, H, W] low-passed by a Gaussian of ``std`` pixels (reflected borders),
-    then scaled per image to its former RMS: spatially correlated, as strong as before."""
-    b, c, h, w = noise.shape
-    radius = min(int(round(3 * std)), h - 1, w - 1)  # reflection needs radius < size
-    if radius < 1:
-        return noise
-    taps = torch.arange(-radius, radius + 1, dtype=noise.dtype, device=noise.device)
-    kernel = torch.exp(-0.5 * (taps / std) ** 2)
-    kernel = kernel / kernel.sum()
-    y = F.pad(noise.reshape(b * c, 1, h, w), (radius,) * 4, mode="reflect")
-    y = F.conv2d(F.conv2d(y, kernel.view(1, 1, 1, -1)), kernel.view(1, 1, -1, 1)).reshape(b, c, h, w)
-    rms = lambda t: t.pow(2).mean(dim=(1, 2, 3), keepdim=True).sqrt()  # noqa: E731
-    return y * (rms(noise) / rms(y).clamp_min(1e-12))
 
 
 def _gaussian(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
