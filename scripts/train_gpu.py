@@ -51,21 +51,6 @@ def plan(name: str, args, data: Path):
                        save_every=args.save_every, cache_mb=4096, schedule="wsd", decay=0.2)
 
 
-def seconds_per_step(cfg, probe_steps: int) -> float:
-    """Time ``probe_steps`` training steps (after one to warm up) in a throw-away folder."""
-    import tempfile
-
-    from restorekit.train.trainer import train
-
-    with tempfile.TemporaryDirectory() as tmp:
-        probe = cfg.replace(out=tmp, steps=probe_steps + 1, val=None, holdout=0, val_every=10**9,
-                            save_every=10**9, warmup=0)
-        train(probe.replace(steps=1), progress=False)
-        start = time.perf_counter()
-        train(probe, resume=True, progress=False)
-        return (time.perf_counter() - start) / probe_steps
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", default="../shared/data/train", help="folder holding Train400/ and CBSD432/")
@@ -86,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
-    from restorekit.train.trainer import train
+    from restorekit.train.trainer import seconds_per_step, train
 
     data, out = Path(args.data), Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -50,6 +50,20 @@ def lr_at(step: int, cfg: TrainConfig) -> float:
     return cfg.lr_min + 0.5 * (cfg.lr - cfg.lr_min) * (1 + math.cos(math.pi * min(1.0, t)))
 
 
+def seconds_per_step(cfg: TrainConfig, probe_steps: int) -> float:
+    """Seconds one training step of ``cfg`` takes here: ``probe_steps`` timed after one to warm
+    up, in a throw-away folder (to size a run to a time budget)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        probe = cfg.replace(out=tmp, steps=probe_steps + 1, val=None, holdout=0, val_every=10**9,
+                            save_every=10**9, warmup=0, schedule="wsd")
+        train(probe.replace(steps=1), progress=False)
+        start = time.perf_counter()
+        train(probe, resume=True, progress=False)
+        return (time.perf_counter() - start) / probe_steps
+
+
 def extend_from(rundir: Path, state: dict, cfg: TrainConfig) -> dict:
     """The checkpoint a resumed run continues from: ``state`` (last.pt), unless the run is
     being extended (more ``steps``) past where its old schedule began to decay. A "wsd" run
