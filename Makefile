@@ -34,6 +34,7 @@ test-slow: install
 bench: install
 	$(PY) benchmarks/run.py
 	$(PY) benchmarks/memory.py
+	$(PY) benchmarks/memory.py --auto
 
 # The GPU recipe (scripts/train_gpu.py): the training images copied where the device tool
 # carries them (.device/ is ignored by git), then one command on the GPU machine.

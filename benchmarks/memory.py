@@ -2,6 +2,7 @@
 
     python benchmarks/memory.py                      # 4000x3000, blind (--sigma auto)
     python benchmarks/memory.py --size 2000x1500 --sigma 25 --tile 256
+    python benchmarks/memory.py --auto               # no model, no sigma: identify the noise, pick both
 
 Writes the image (a smooth pattern plus noise, uint16) to a temp folder and runs the
 command in a subprocess, so that the peak resident memory of that process alone is
@@ -63,6 +64,9 @@ def main() -> None:
     parser.add_argument("--sigma", default="auto", help="--sigma for restorekit denoise (default auto: blind)")
     parser.add_argument("--tile", type=int, help="--tile for restorekit denoise (default: automatic)")
     parser.add_argument("--threads", type=int, help="OMP_NUM_THREADS for the subprocess")
+    parser.add_argument("--auto", action="store_true",
+                        help="restorekit denoise with no --model or --sigma: noise identification and the "
+                             "automatic choice included")
     args = parser.parse_args()
     width, height = (int(v) for v in args.size.lower().split("x"))
 
@@ -70,9 +74,9 @@ def main() -> None:
         folder = Path(tmp)
         src, dst = folder / "large.tif", folder / "out" / "large.tif"
         write_test_image(src, height, width)
-        model = model_argument(folder)
-        cmd = [sys.executable, "-m", "restorekit", "denoise", str(src), "-o", str(dst),
-               "--model", model, "--sigma", args.sigma]
+        model = "automatic (identified noise)" if args.auto else model_argument(folder)
+        cmd = [sys.executable, "-m", "restorekit", "denoise", str(src), "-o", str(dst)]
+        cmd += [] if args.auto else ["--model", model, "--sigma", args.sigma]
         if args.tile:
             cmd += ["--tile", str(args.tile)]
         env = dict(os.environ)
