@@ -58,6 +58,8 @@ def main() -> None:
         model.meta.setdefault("training", {}).update(step=state["step"], patches_seen=state["step"] *
                                                      state["config"]["batch_size"])
         model.meta.setdefault("validation", {})["psnr"] = _last_validation(Path(args.run) / "log.csv", state["step"])
+    if getattr(model, "arch_args", {}).get("rep"):  # trained with re-parameterisable branches:
+        model.fold()  # ship the plain network (same outputs, a plain layer's cost)
     if args.blind_level:
         model.meta.pop("blind_sigma", None)
         model.meta["blind_level"] = args.blind_level

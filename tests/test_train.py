@@ -322,3 +322,13 @@ def test_a_bad_schedule_is_one_clear_error(image_dir, tmp_path):
         _cfg(image_dir, tmp_path, schedule="step")
     with pytest.raises(RestorekitError, match="fraction"):
         _cfg(image_dir, tmp_path, schedule="wsd", decay=0)
+
+
+def test_a_checkpoint_from_before_an_architecture_argument_existed_resumes(image_dir, tmp_path, monkeypatch):
+    import restorekit.train.trainer as trainer
+
+    _killed_after_step_4(trainer, _cfg(image_dir, tmp_path / "old"), monkeypatch)
+    state = torch.load(tmp_path / "old" / "last.pt", weights_only=True)
+    del state["arch_args"]["rep"]  # saved before FastUNet had ``rep``
+    torch.save(state, tmp_path / "old" / "last.pt")
+    assert trainer.train(_cfg(image_dir, tmp_path / "old"), resume=True, progress=False).step == 6

@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from restorekit.models.layers import check_channels, check_input, res_blocks, sigma_map
+from restorekit.models.layers import check_channels, check_input, fold_reparam, res_blocks, sigma_map
 from restorekit.models.registry import register_model
 
 
@@ -28,12 +28,16 @@ class FastUNet(nn.Module):
         channels: 1 (gray) or 3 (colour).
         widths: feature widths of the three levels (at 1/2, 1/4 and 1/8 resolution).
         blocks: residual blocks per level (encoder and decoder each; the bottom level once).
+        rep: train the blocks' convolutions re-parameterisably (3x3 + 1x1 + identity
+            branches, :class:`~restorekit.models.layers.RepConv3x3`); :meth:`fold` turns the
+            network into the plain one of the same widths, with the same outputs.
     """
 
     conditioned = True
     unshuffle = 2  # 2x2 pixels folded into channels (see restorekit.models.adapt)
 
-    def __init__(self, channels: int = 1, widths: tuple[int, ...] = (32, 64, 128), blocks: int = 2):
+    def __init__(self, channels: int = 1, widths: tuple[int, ...] = (32, 64, 128), blocks: int = 2,
+                 rep: bool = False):
         super().__init__()
         if len(widths) != 3:
             raise ValueError(f"widths must give the three levels, got {widths}")
@@ -41,19 +45,26 @@ class FastUNet(nn.Module):
         self.in_channels = check_channels(channels)
         self.multiple = 8  # unshuffle (2) x two stride-2 levels (4)
         self.head = nn.Conv2d(4 * channels + 1, w1, 3, padding=1)
-        self.enc1 = res_blocks(w1, blocks)
+        self.enc1 = res_blocks(w1, blocks, rep=rep)
         self.down1 = nn.Conv2d(w1, w2, 2, stride=2)
-        self.enc2 = res_blocks(w2, blocks)
+        self.enc2 = res_blocks(w2, blocks, rep=rep)
         self.down2 = nn.Conv2d(w2, w3, 2, stride=2)
-        self.body = res_blocks(w3, blocks)
+        self.body = res_blocks(w3, blocks, rep=rep)
         self.up2 = nn.ConvTranspose2d(w3, w2, 2, stride=2)
-        self.dec2 = res_blocks(w2, blocks)
+        self.dec2 = res_blocks(w2, blocks, rep=rep)
         self.up1 = nn.ConvTranspose2d(w2, w1, 2, stride=2)
-        self.dec1 = res_blocks(w1, blocks)
+        self.dec1 = res_blocks(w1, blocks, rep=rep)
         self.tail = nn.Conv2d(w1, 4 * channels, 3, padding=1)
         nn.init.kaiming_normal_(self.head.weight, nonlinearity="relu")
         nn.init.zeros_(self.tail.weight)  # start as the identity map: out = x
         nn.init.zeros_(self.tail.bias)
+
+    def fold(self) -> "FastUNet":
+        """The plain network (``rep=False``) computing the same function: branches summed."""
+        fold_reparam(self)
+        if hasattr(self, "arch_args"):
+            self.arch_args = {**self.arch_args, "rep": False}
+        return self
 
     def forward(self, x: torch.Tensor, sigma: torch.Tensor | None = None) -> torch.Tensor:
         check_input(self, x, sigma)
@@ -68,5 +79,6 @@ class FastUNet(nn.Module):
 
 
 @register_model("fastunet")
-def fastunet(channels: int = 1, widths: tuple[int, ...] | list[int] = (32, 64, 128), blocks: int = 2) -> FastUNet:
-    return FastUNet(channels=channels, widths=tuple(widths), blocks=blocks)
+def fastunet(channels: int = 1, widths: tuple[int, ...] | list[int] = (32, 64, 128), blocks: int = 2,
+             rep: bool = False) -> FastUNet:
+    return FastUNet(channels=channels, widths=tuple(widths), blocks=blocks, rep=rep)

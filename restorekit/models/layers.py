@@ -14,29 +14,86 @@ def conv3x3(cin: int, cout: int, bias: bool = True, stride: int = 1) -> nn.Conv2
     return nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=bias)
 
 
+class RepConv3x3(nn.Module):
+    """A 3x3 convolution trained as three parallel branches and run as one.
+
+    While training: ``conv3x3(x) + conv1x1(x) + x`` (the identity only where asked), the
+    RepVGG recipe without batch norm (Ding et al., CVPR 2021; in image restoration as ECB,
+    Zhang et al. 2021): the extra branches ease optimisation. All three are linear, so
+    :meth:`fold` sums them into the single 3x3 convolution that inference runs, with the
+    same outputs and the cost of a plain layer.
+    """
+
+    def __init__(self, width: int, bias: bool = True, identity: bool = True):
+        super().__init__()
+        self.conv3 = conv3x3(width, width, bias)
+        self.conv1 = nn.Conv2d(width, width, 1, bias=bias)
+        self.identity = identity
+
+    @property
+    def weight(self) -> torch.Tensor:
+        """The folded 3x3 kernel (what :meth:`fold` puts in the plain convolution)."""
+        w = self.conv3.weight + F.pad(self.conv1.weight, (1, 1, 1, 1))
+        if self.identity:
+            eye = torch.eye(w.shape[0], dtype=w.dtype, device=w.device)
+            w = w + F.pad(eye[:, :, None, None], (1, 1, 1, 1))
+        return w
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.conv3(x) + self.conv1(x)
+        return y + x if self.identity else y
+
+    def fold(self) -> nn.Conv2d:
+        width = self.conv3.out_channels
+        conv = conv3x3(width, width, self.conv3.bias is not None).to(self.conv3.weight)
+        with torch.no_grad():
+            conv.weight.copy_(self.weight)
+            if conv.bias is not None:
+                conv.bias.copy_(self.conv3.bias + self.conv1.bias)
+        return conv
+
+
 class ResBlock(nn.Module):
     """``x + conv(relu(conv(x)))`` without batch norm, as in DRUNet (Zhang et al. 2021).
 
     The second conv starts at zero, so a fresh block is the identity: deep stacks of blocks
-    then train from scratch without a warm-up (the "zero-init residual" trick).
+    then train from scratch without a warm-up (the "zero-init residual" trick). With
+    ``rep``, both convolutions are :class:`RepConv3x3` (the first with an identity branch)
+    until :func:`fold_reparam` turns them into plain ones.
     """
 
-    def __init__(self, width: int, bias: bool = True):
+    def __init__(self, width: int, bias: bool = True, rep: bool = False):
         super().__init__()
-        self.conv1 = conv3x3(width, width, bias)
-        self.conv2 = conv3x3(width, width, bias)
-        nn.init.kaiming_normal_(self.conv1.weight, nonlinearity="relu")
-        nn.init.zeros_(self.conv2.weight)
-        for conv in (self.conv1, self.conv2):
-            if conv.bias is not None:
+        if rep:
+            self.conv1, self.conv2 = RepConv3x3(width, bias), RepConv3x3(width, bias, identity=False)
+            first, second = self.conv1.conv3, [self.conv2.conv3, self.conv2.conv1]
+        else:
+            self.conv1, self.conv2 = conv3x3(width, width, bias), conv3x3(width, width, bias)
+            first, second = self.conv1, [self.conv2]
+        nn.init.kaiming_normal_(first.weight, nonlinearity="relu")
+        for conv in second:
+            nn.init.zeros_(conv.weight)
+        for conv in self.modules():
+            if isinstance(conv, nn.Conv2d) and conv.bias is not None:
                 nn.init.zeros_(conv.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x + self.conv2(F.relu(self.conv1(x), inplace=True))
 
 
-def res_blocks(width: int, n: int, bias: bool = True) -> nn.Sequential:
-    return nn.Sequential(*(ResBlock(width, bias) for _ in range(n)))
+def res_blocks(width: int, n: int, bias: bool = True, rep: bool = False) -> nn.Sequential:
+    return nn.Sequential(*(ResBlock(width, bias, rep) for _ in range(n)))
+
+
+def fold_reparam(model: nn.Module) -> nn.Module:
+    """Replace every :class:`RepConv3x3` in ``model`` by its folded 3x3 convolution, in place;
+    the outputs stay the same (to float rounding) and inference gets the plain layer's cost."""
+    for name, child in list(model.named_children()):
+        if isinstance(child, RepConv3x3):
+            setattr(model, name, child.fold())
+        else:
+            fold_reparam(child)
+    return model
 
 
 def sigma_map(sigma: torch.Tensor | float, x: torch.Tensor) -> torch.Tensor:

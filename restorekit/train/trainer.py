@@ -148,6 +148,16 @@ class _EstimatedSigma:
         return self.cache[index]
 
 
+def _with_defaults(arch: str, arch_args: dict) -> dict:
+    """A checkpoint's architecture arguments with the defaults of any added since it was saved."""
+    from restorekit.models import create_model
+
+    try:
+        return create_model(arch, **arch_args).arch_args
+    except RestorekitError:
+        return arch_args
+
+
 def _freeze(model: torch.nn.Module, layers: int) -> None:
     """Freeze the first ``layers`` convolutions (fine-tuning keeps the low-level filters)."""
     convs = [m for m in model.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.ConvTranspose2d))]
@@ -225,7 +235,7 @@ def train(cfg: TrainConfig, *, resume: bool = False, overwrite: bool = False, pr
     state = load_checkpoint(rundir) if resume else None
     if state is not None:
         state = extend_from(rundir, state, cfg)
-        if state["config"]["arch"] != cfg.arch or state["arch_args"] != model.arch_args:
+        if state["config"]["arch"] != cfg.arch or _with_defaults(cfg.arch, state["arch_args"]) != model.arch_args:
             raise RestorekitError(f"{rundir} holds a different model ({state['arch']}); use a new --out")
         model.load_state_dict(state["model"])
         start, best = state["step"], state["best"]
