@@ -7,7 +7,9 @@ import sys
 import time
 from pathlib import Path
 
-FIELDS = ["step", "patches", "loss", "lr", "val_psnr", "patches_per_s", "elapsed_s"]
+# elapsed_s: wall-clock seconds since the run (re)started; cpu_s: this process's CPU seconds
+# since then, all threads (the compute spent, whatever else the machine was doing)
+FIELDS = ["step", "patches", "loss", "lr", "val_psnr", "patches_per_s", "elapsed_s", "cpu_s"]
 
 
 class CsvLog:

@@ -50,18 +50,19 @@ def lr_at(step: int, cfg: TrainConfig) -> float:
     return cfg.lr_min + 0.5 * (cfg.lr - cfg.lr_min) * (1 + math.cos(math.pi * min(1.0, t)))
 
 
-def seconds_per_step(cfg: TrainConfig, probe_steps: int) -> float:
+def seconds_per_step(cfg: TrainConfig, probe_steps: int, clock=time.perf_counter) -> float:
     """Seconds one training step of ``cfg`` takes here: ``probe_steps`` timed after one to warm
-    up, in a throw-away folder (to size a run to a time budget)."""
+    up, in a throw-away folder (to size a run to a time budget). ``clock``: wall time by
+    default; ``time.process_time`` counts this process's CPU time instead."""
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
         probe = cfg.replace(out=tmp, steps=probe_steps + 1, val=None, holdout=0, val_every=10**9,
                             save_every=10**9, warmup=0, schedule="wsd")
         train(probe.replace(steps=1), progress=False)
-        start = time.perf_counter()
+        start = clock()
         train(probe, resume=True, progress=False)
-        return (time.perf_counter() - start) / probe_steps
+        return (clock() - start) / probe_steps
 
 
 def extend_from(rundir: Path, state: dict, cfg: TrainConfig) -> dict:
@@ -275,7 +276,7 @@ def train(cfg: TrainConfig, *, resume: bool = False, overwrite: bool = False, pr
     bar = Progress(cfg.steps, start, enabled=progress and d.main)
     use_amp = device.type == "cuda"
     loss_sum, loss_n, t_last, val_psnr = 0.0, 0, time.time(), float("nan")
-    t_start = time.time()
+    t_start, cpu_start = time.time(), time.process_time()
     net.train()
     step = start
     try:
@@ -308,7 +309,8 @@ def train(cfg: TrainConfig, *, resume: bool = False, overwrite: bool = False, pr
                     rate = loss_n * cfg.batch_size * d.world / max(elapsed, 1e-9)
                     log.write(step=step, patches=step * cfg.batch_size * d.world, loss=f"{mean_loss:.6f}",
                               lr=f"{lr_at(step - 1, cfg):.3g}", val_psnr=f"{val_psnr:.3f}" if validate_now else "",
-                              patches_per_s=f"{rate:.1f}", elapsed_s=f"{time.time() - t_start:.1f}")
+                              patches_per_s=f"{rate:.1f}", elapsed_s=f"{time.time() - t_start:.1f}",
+                              cpu_s=f"{time.process_time() - cpu_start:.1f}")
                     save_checkpoint(rundir, model=model, optimizer=optimizer, step=step, best=best, config=cfg.to_dict(),
                                     seed_scheme=scheme.name)
                 loss_sum, loss_n, t_last = 0.0, 0, time.time()
