@@ -332,3 +332,25 @@ def test_a_checkpoint_from_before_an_architecture_argument_existed_resumes(image
     del state["arch_args"]["rep"]  # saved before FastUNet had ``rep``
     torch.save(state, tmp_path / "old" / "last.pt")
     assert trainer.train(_cfg(image_dir, tmp_path / "old"), resume=True, progress=False).step == 6
+
+
+def test_validation_tells_each_image_the_rms_of_its_own_noise(image_dir):
+    # A real-noise run's curve must follow the network, not one stored level's distance
+    # from each image's (that once made a real-noise run's curve fall as it improved).
+    from restorekit.train.trainer import Validator
+
+    told = []
+
+    class Recorder(torch.nn.Module):
+        in_channels, multiple, conditioned = 1, 1, True
+
+        def forward(self, x, sigma):
+            told.append(float(torch.as_tensor(sigma).reshape(-1)[0]))
+            return x
+
+    images = ImageFolder([str(image_dir)], channels=1, cache_mb=0)
+    validate = Validator(images, "camera+jpeg:70-90", 1, 3, SeedScheme(0))
+    validate(Recorder())
+    rms = [float(np.sqrt(np.mean((n - c) ** 2))) for c, n in zip(validate.clean, validate.noisy)]
+    np.testing.assert_allclose(told, rms, rtol=1e-6)
+    assert len(set(np.round(told, 6))) == 3  # one level per image

@@ -90,8 +90,7 @@ def extend_from(rundir: Path, state: dict, cfg: TrainConfig) -> dict:
 class Validator:
     """PSNR on a fixed set of degraded images, under the evaluation protocol (8-bit output)."""
 
-    def __init__(self, images: ImageFolder, spec: str, channels: int, limit: int | None, seeds: "SeedScheme",
-                 blind: float | None = None):
+    def __init__(self, images: ImageFolder, spec: str, channels: int, limit: int | None, seeds: "SeedScheme"):
         from restorekit.degradations import degrade, paper_degrade, parse_spec
 
         degradation = parse_spec(spec)
@@ -99,13 +98,15 @@ class Validator:
         self.clean = [images[i][..., 0] if channels == 1 else images[i] for i in range(n)]
         lo, hi = degradation.noise_range or (None, None)
         fixed = degradation.is_gaussian and lo == hi
-        # The level the model is told: a fixed Gaussian sigma; else, for a non-Gaussian noise,
-        # the level the run stores with its weights for blind use (what users will get).
-        self.sigma = lo if fixed else blind
         if fixed:  # the published tables' noise: comparable with papers
             self.noisy = [paper_degrade(c, degradation) for c in self.clean]
         else:
             self.noisy = [degrade(c, degradation, seed=seeds.validation(i)) for i, c in enumerate(self.clean)]
+        # The level the model is told: a fixed Gaussian sigma; else each image's own, the RMS
+        # of its noise, as training tells it. The curve then follows the network's quality,
+        # not how far the one level stored for blind use is from each image's: how well
+        # blind use finds the level is measured apart (benchmarks/real_level.py).
+        self.sigma = [lo if fixed else float(np.sqrt(np.mean((n - c) ** 2))) for c, n in zip(self.clean, self.noisy)]
 
     def __call__(self, model: torch.nn.Module) -> float:
         """Mean PSNR of ``model`` where it is (never moved), in eval mode for the call."""
@@ -114,8 +115,8 @@ class Validator:
 
         was_training = model.training
         scores = [
-            psnr(quantize8(c), quantize8(denoise(n, model, sigma=self.sigma)))
-            for c, n in zip(self.clean, self.noisy)
+            psnr(quantize8(c), quantize8(denoise(n, model, sigma=s)))
+            for c, n, s in zip(self.clean, self.noisy, self.sigma)
         ]
         model.train(was_training)
         return float(np.mean(scores))
@@ -267,7 +268,7 @@ def train(cfg: TrainConfig, *, resume: bool = False, overwrite: bool = False, pr
              if (model.conditioned and not cfg.self_supervised and d.main) else None)
     val_images = (ImageFolder([cfg.val], channels=cfg.channels, cache_mb=0) if cfg.val
                   else ImageFolder(held, channels=cfg.channels, cache_mb=0) if held else None)
-    validate = (Validator(val_images, cfg.val_noise or cfg.noise, cfg.channels, cfg.val_limit, scheme, blind)
+    validate = (Validator(val_images, cfg.val_noise or cfg.noise, cfg.channels, cfg.val_limit, scheme)
                 if (val_images is not None and d.main) else None)
     log = CsvLog(rundir / "log.csv", resume_step=start) if d.main else None
     if d.main:
