@@ -35,12 +35,23 @@ def test_metadata_records_the_recipe_and_the_measured_psnr(name):
     assert resolve_model_path(name).stat().st_size < 8e6  # a few MB
 
 
-def test_the_real_noise_model_records_its_recipe_and_real_scores():
-    meta = read_meta(resolve_model_path("fastunet.color-real"))
+@pytest.mark.parametrize("name", [n for n in SHIPPED if n.endswith("-real")])
+def test_the_real_noise_models_record_their_recipe_and_scores(name):
+    meta = read_meta(resolve_model_path(name))
     assert meta["training"]["noise"] == "realmix" and meta["blind_level"] == "self-calibrated"
     assert all("shared/data/train" in d for d in meta["training"]["data"])  # never a test set
-    assert meta["psnr_real"]["Nam25"] > meta["psnr_real"]["Nam25 noisy"] + 2
+    assert meta["validation"]["data"].endswith("training images held out")
+    if "psnr_real" in meta:  # colour: real camera noise with references
+        assert meta["psnr_real"]["Nam25"] > meta["psnr_real"]["Nam25 noisy"] + 2
+    else:  # gray: no gray real pairs here; white noise told its level, as a check of the model
+        assert set(meta["psnr"]["BSD68"]) == {"15", "25", "50"}
     assert "blind_sigma" not in meta
+
+
+def test_every_real_noise_model_is_the_one_blind_denoising_picks():
+    from restorekit.infer.auto import REAL_MODELS
+
+    assert sorted(REAL_MODELS.values()) == sorted(n for n in SHIPPED if n.endswith("-real"))
 
 
 @pytest.fixture(scope="module")

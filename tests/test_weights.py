@@ -140,6 +140,8 @@ SHIPPED_CHECKSUMS = {
     "fastunet.color": (4.0826308799700605e-05, 0.007412590254157735, -0.00014159085781503),
     # recorded when it shipped (commit ebf6fde)
     "fastunet.color-real": (-0.003408769759375395, 0.007564706231924129, -0.0015175591109578112),
+    # recorded when it shipped (2026-12-04)
+    "fastunet.gray-real": (-0.005003397428663447, 0.006179955500669799, -0.0020260541899760455),
 }
 CHECKSUM_TOLERANCE = 1e-6
 

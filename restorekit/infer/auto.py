@@ -29,7 +29,7 @@ import numpy as np
 from restorekit.infer.network import default_model
 
 # The shipped real-noise model for gray (1) and colour (3) images, where there is one.
-REAL_MODELS = {3: "fastunet.color-real"}
+REAL_MODELS = {1: "fastunet.gray-real", 3: "fastunet.color-real"}
 REAL_KINDS = ("camera", "jpeg", "poisson-gaussian", "speckle")
 
 
