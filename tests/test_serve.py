@@ -30,9 +30,9 @@ def calls(monkeypatch):
     seen = []
     real = serve_process._denoise
 
-    def fake(image, sigma, strength, progress=None):
-        seen.append((sigma, strength))
-        return real(image, sigma, strength, progress)
+    def fake(image, sigma, strength, progress=None, model=None):
+        seen.append((sigma, strength) if model is None else (model, sigma, strength))
+        return real(image, sigma, strength, progress, model)
 
     monkeypatch.setattr(serve_process, "_denoise", fake)
     return seen
@@ -126,8 +126,8 @@ def test_modes_map_to_sigma(client, calls, gray_image, tmp_path):
     for noise in ("auto", "real"):
         job = _wait(client, _submit(client, data, noise=noise).json()["id"])
         assert job["state"] == "done"
-    assert calls == [(None, 1.0), (None, 1.0)]  # real photo: blind until the real-noise model lands
-    assert job["notes"]
+    assert calls == [(None, 1.0), ("fastunet.gray-real", None, 1.0)]  # real photo: the real-noise model
+    assert "fastunet.gray-real" in " ".join(job["notes"])
 
 
 def test_psnr_with_reference(client, calls, color_image, tmp_path):

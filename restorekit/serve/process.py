@@ -137,11 +137,14 @@ def process(job, report) -> None:
     if settings.task == "denoise":
         report("denoising", 0.15)
         sigma = settings.level / 255 if settings.noise == "gaussian" else None
+        model = None  # automatic: the noise identified, then the model and level chosen
         if settings.noise == "real":
-            # TODO(real-noise model): "real photo" is blind Gaussian denoising until the lead's
-            # real-noise model lands; it will be plugged in here.
-            notes.append("real-photo noise is treated as blind Gaussian noise for now")
-        restored = _denoise(image, sigma, settings.strength,
+            from restorekit.infer.auto import real_model
+
+            model = real_model(1 if image.ndim == 2 else image.shape[2])
+            notes.append(f"real photo: {model}, its level found by its own residual" if model else
+                         "real photo: no real-noise model installed; automatic choice")
+        restored = _denoise(image, sigma, settings.strength, model=model,
                             progress=lambda done, total: report("denoising", 0.15 + 0.65 * done / max(total, 1)))
     else:
         report("deblurring", 0.15)
@@ -166,12 +169,14 @@ def process(job, report) -> None:
     job.result = {**job.result, "metrics": metrics, "notes": notes, "download_name": download_name(job.name, info.format)}
 
 
-def _denoise(image: np.ndarray, sigma: float | None, strength: float, progress=None) -> np.ndarray:
-    """The one call into the library's denoiser: the shipped default model, tiled above 2
-    megapixels by the library itself, ``progress(done, total)`` over those tiles."""
+def _denoise(image: np.ndarray, sigma: float | None, strength: float, progress=None,
+             model: str | None = None) -> np.ndarray:
+    """The one call into the library's denoiser: ``model`` (None: the automatic choice, or the
+    shipped default model when ``sigma`` is given), tiled above 2 megapixels by the library
+    itself, ``progress(done, total)`` over those tiles."""
     import restorekit as rk
 
-    return rk.denoise(image, model=None, sigma=sigma, strength=strength, progress=progress)
+    return rk.denoise(image, model=model, sigma=sigma, strength=strength, progress=progress)
 
 
 def download_name(name: str, fmt: str) -> str:
