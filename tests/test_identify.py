@@ -67,6 +67,18 @@ def test_unclipped_float_noise_is_gaussian_too(gray):
     assert report.kind == "gaussian" and abs(report.level / 25 - 1) < 0.15
 
 
+def test_noise_that_was_never_clipped_is_not_corrected_for_clipping(ramp):
+    # The published tables' noise is not clipped: read as if it were, sigma 50 came out 5%
+    # high (the dark and bright bins look too noisy for clipped noise), and blind denoising
+    # of BSD68 at sigma 50 lost 0.37 dB to it.
+    noisy = degrade(ramp, "gaussian:50", seed=3)
+    assert noisy.min() < 0 and noisy.max() > 1
+    report = identify_noise(noisy)
+    assert report.kind == "gaussian" and abs(report.level - rms(noisy, ramp)) < 0.02 * 50
+    clipped = identify_noise(np.clip(noisy, 0, 1))  # a file: the clipping model applies
+    assert clipped.kind == "gaussian" and abs(clipped.level / 50 - 1) < 0.05
+
+
 def test_poisson_gaussian_level_is_the_rms(ramp):
     report, noisy = identify(ramp, "poisson:30+gaussian:5")
     assert report.kind == "poisson-gaussian"

@@ -115,7 +115,7 @@ def decide(f: dict) -> NoiseReport:
         return NoiseReport("jpeg", quality, f"jpeg:{int(quality)}", details)
     if f["colour"] and f["cfa"] >= CFA_MIN:
         return _camera_colour(f, details)
-    fits = {m: fit_curve(f["bins"], m) for m in MODELS}
+    fits = {m: fit_curve(f["bins"], m, f.get("clipped", True)) for m in MODELS}
     gauss = fits["gaussian"]
     if gauss is None or f["full"] < NOISE_MIN and not _signal_dependent(fits):
         return NoiseReport("none", 0.0, "none", details)

@@ -26,7 +26,10 @@ def measure(x: np.ndarray) -> dict:
     quality, steps = _jpeg_quality(x)
     bins, quiet = _noise_curve(channel)
     f = {"colour": x.ndim == 3, "jpeg_quality": quality, "jpeg_steps": steps, "bins": bins,
-         "shape": float(_camera_shape(channel).mean())}
+         "shape": float(_camera_shape(channel).mean()),
+         # values outside [0, 1]: float data whose noise was never clipped (as the published
+         # tables' noise), so the noise curve is not corrected for clipping
+         "clipped": bool(x.min() >= 0 and x.max() <= 1)}
     f["cfa"], f["cfa_level"] = _cfa_traces(x) if x.ndim == 3 else (1.0, 0.0)
     f.update({k: v for k, v in impulses.items() if k != "repaired"})
     f["full"] = float(np.sqrt(quiet))  # the quietest patches: a clean image has some
@@ -238,8 +241,9 @@ def _clipped(mean: np.ndarray, std: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     return m, np.maximum(m2 - m * m, 0.0)
 
 
-def fit_curve(bins: np.ndarray, model: str) -> dict | None:
-    """Fit one model to the noise curve, allowing for clipping at 0 and 1; None if too few bins.
+def fit_curve(bins: np.ndarray, model: str, clipped: bool = True) -> dict | None:
+    """Fit one model to the noise curve, allowing for clipping at 0 and 1 (unless the image
+    was not ``clipped``); None if too few bins.
 
     The model gives the variance of the noise before clipping at each true intensity; the
     bins measure it after. Alternate: fit the coefficients (non-negative least squares in
@@ -247,6 +251,8 @@ def fit_curve(bins: np.ndarray, model: str) -> dict | None:
     true intensity and its clipping loss under that fit.
     """
     from scipy.optimize import nnls
+
+    clip = _clipped if clipped else (lambda mean, std: (mean, std**2))
 
     bins = bins[bins[:, 1] > 0] if len(bins) else bins
     if len(bins) < 3:
@@ -260,9 +266,9 @@ def fit_curve(bins: np.ndarray, model: str) -> dict | None:
         y = observed.copy()
         for _ in range(8):  # the true intensity whose clipped mean is the observed one
             std = np.sqrt(np.maximum(np.stack(columns(y), 1) @ coef, 0))
-            y = np.clip(y + observed - _clipped(y, std)[0], 0, 1)
+            y = np.clip(y + observed - clip(y, std)[0], 0, 1)
         std = np.sqrt(np.maximum(np.stack(columns(y), 1) @ coef, 1e-12))
-        predicted = _clipped(y, std)[1]
+        predicted = clip(y, std)[1]
         true_var = var / np.clip(predicted / std**2, 0.05, 1)
     error = float(np.sqrt(np.mean((predicted / var - 1) ** 2)))
     return {"coef": coef, "error": error, "predicted": predicted}
