@@ -228,4 +228,3 @@ def test_numpy_front_door(fixture, request):
     np.testing.assert_array_equal(a, rk.degrade(clean, "camera+jpeg:60-95", seed=0))
     assert not np.array_equal(a, rk.degrade(clean, "camera+jpeg:60-95", seed=1))
     assert np.array_equal(a, np.round(a * 255) / 255)  # JPEG last: 8-bit values, as a file holds
-
