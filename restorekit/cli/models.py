@@ -28,7 +28,7 @@ def models_command(architectures: bool, as_json: bool):
 
 def _plain_table(rows: list[dict]) -> str:
     """Rows as aligned plain-text columns (numbers right-aligned), never wrapped or cut."""
-    keys = list(rows[0])
+    keys = list(dict.fromkeys(k for row in rows for k in row))  # every row's columns, in order
     cells = [keys] + [[str(row.get(k, "")) for k in keys] for row in rows]
     widths = [max(len(line[i]) for line in cells) for i in range(len(keys))]
     numeric = [all(_is_number(r[i]) for r in cells[1:]) for i in range(len(keys))]
@@ -53,7 +53,8 @@ def _model_rows() -> list[dict]:
         training = meta.get("training", {})
         given = meta.get("psnr", {})  # e.g. {"BSD68": {"15": 31.7, "25": 29.2, "50": 26.2}}
         blind = meta.get("psnr_blind", {})
-        for dataset, per_sigma in given.items() or [("", {})]:
+        real = meta.get("psnr_real", {})  # e.g. {"Nam25": 39.9, "Nam25 noisy": 37.1}
+        for dataset, per_sigma in given.items() or ([] if real else [("", {})]):
             row = {
                 "name": name,
                 "ch": meta["arch_args"].get("channels", 1),
@@ -65,7 +66,6 @@ def _model_rows() -> list[dict]:
                 other = blind.get(dataset, {}).get(sigma)
                 row[f"σ={sigma}"] = f"{value:.2f}" + (f"/{other:.2f}" if other is not None else "")
             rows.append(row)
-        real = meta.get("psnr_real", {})  # e.g. {"Nam25": 39.9, "Nam25 noisy": 37.1}
         for dataset, value in real.items():
             if not dataset.endswith(" noisy"):
                 rows.append({"name": name, "ch": meta["arch_args"].get("channels", 1),
