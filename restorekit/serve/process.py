@@ -141,7 +141,7 @@ def process(job, report) -> None:
         if settings.noise == "real":
             from restorekit.infer.auto import real_model
 
-            model = real_model(1 if image.ndim == 2 else image.shape[2])
+            model = real_model(1 if image.ndim == 2 or image.shape[2] < 3 else 3)  # alpha is not a channel here
             notes.append(f"real photo: {model}, its level found by its own residual" if model else
                          "real photo: no real-noise model installed; automatic choice")
         restored = _denoise(image, sigma, settings.strength, model=model,
