@@ -90,24 +90,17 @@ def train_all(configs: list[Path], jobs: int) -> None:
 
 def measure(widths: list[str], out: Path) -> list[dict]:
     import csv
-    import statistics
 
     import torch
+    from run import _timeit  # benchmarks/run.py, beside this script
 
     from restorekit.models import create_model
     from restorekit.models.complexity import macs_per_pixel, parameters
 
-    def seconds(model) -> float:
+    def seconds(model) -> float:  # median of 3 after a warm-up, as `make bench` times
         x, s = torch.rand(1, 1, 512, 512), torch.full((1,), 25 / 255)
         with torch.inference_mode():
-            run = (lambda: model(x, s)) if getattr(model, "conditioned", False) else (lambda: model(x))
-            run()
-            times = []
-            for _ in range(3):
-                t = time.perf_counter()
-                run()
-                times.append(time.perf_counter() - t)
-        return statistics.median(times)
+            return _timeit((lambda: model(x, s)) if getattr(model, "conditioned", False) else (lambda: model(x)), 3)
 
     reference = seconds(create_model("dncnn", channels=1, depth=17).eval())
     rows = []
