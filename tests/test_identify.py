@@ -106,6 +106,18 @@ def test_colour_camera_noise_by_its_demosaicking_traces(colour):
     assert report.details["cfa_contrast"] > 1.1
 
 
+@pytest.mark.parametrize("name", ["coffee", "immunohistochemistry"])
+def test_weak_camera_noise_behind_a_fine_jpeg_is_still_camera(name):
+    """A phone's photo: weak shot noise, then a quality-95 JPEG that erases most of the
+    demosaicking traces (contrast about 1.06 here; clean photos stay below 1.03)."""
+    from skimage import data
+
+    clean = getattr(data, name)().astype(np.float32) / 255
+    assert identify_noise(as_file(clean)).kind == "none"
+    report, _ = identify(clean, "camera:0.0003+jpeg:95")
+    assert report.kind == "camera" and 1.04 < report.details["cfa_contrast"] < 1.07
+
+
 def test_gray_camera_noise_by_its_tone_curve(ramp):
     report, noisy = identify(ramp, "camera:0.01")
     assert report.kind == "camera"

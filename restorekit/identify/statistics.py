@@ -30,7 +30,7 @@ def measure(x: np.ndarray) -> dict:
          # values outside [0, 1]: float data whose noise was never clipped (as the published
          # tables' noise), so the noise curve is not corrected for clipping
          "clipped": bool(x.min() >= 0 and x.max() <= 1)}
-    f["cfa"], f["cfa_level"] = _cfa_traces(x) if x.ndim == 3 else (1.0, 0.0)
+    f["cfa"], f["cfa_level"] = cfa_traces(x) if x.ndim == 3 else (1.0, 0.0)
     f.update({k: v for k, v in impulses.items() if k != "repaired"})
     f["full"] = float(np.sqrt(quiet))  # the quietest patches: a clean image has some
     if f["impulse_amount"] >= IMPULSE_MIN:
@@ -70,7 +70,7 @@ def _impulses(x: np.ndarray) -> dict:
     }
 
 
-def _cfa_traces(x: np.ndarray) -> tuple[float, float]:
+def cfa_traces(x: np.ndarray) -> tuple[float, float]:
     """Colour filter array traces: (contrast, level) of residual energy over the 2x2 phases.
 
     Demosaicking interpolates most samples of each colour from their neighbours, so the
