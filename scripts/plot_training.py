@@ -1,7 +1,7 @@
 """Plot validation PSNR against patches seen for one or more training runs.
 
     python scripts/plot_training.py runs/fastunet-gray runs/fastunet-color -o docs/training_curve.png
-    python scripts/plot_training.py docs/training/fastunet.color.csv -o curve.png
+    python scripts/plot_training.py docs/training/fastunet.color-32k.csv -o curve.png
 
 Reads each run's log.csv (written by `restorekit train`; a run folder or the CSV itself, as
 `scripts/ship_model.py` keeps it under docs/training/) and prints the curve as a table too.

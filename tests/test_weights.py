@@ -137,8 +137,8 @@ def test_list_models_is_a_list_of_names():
 # commit e521433, before it moved to the shared layers; equal to float32 rounding (~1e-9).
 SHIPPED_CHECKSUMS = {
     "fastunet.gray": (-0.000732818521404018, 0.0051140280956991436, -0.0004324420120216049),
-    # the 32,000-step colour run, recorded when it shipped (2026-12-04)
-    "fastunet.color": (0.0006765476272751887, 0.007451646342066888, 0.00023673636054896225),
+    # the 32,000-step colour run continued on 96x96 patches, recorded when it shipped (2026-12-04)
+    "fastunet.color": (0.0007821304439049628, 0.007464608208523007, 0.00025849605704249354),
     # recorded when it shipped (commit ebf6fde)
     "fastunet.color-real": (-0.003408769759375395, 0.007564706231924129, -0.0015175591109578112),
     # recorded when it shipped (2026-12-04)
