@@ -1,12 +1,12 @@
 """Where identification's demosaicking-trace threshold (``CFA_MIN``) comes from.
 
-    python benchmarks/cfa_threshold.py            # all 432 CBSD432 training images, ~4 minutes here
+    python benchmarks/cfa_threshold.py            # all 432 CBSD432 training images, ~6 minutes here
 
 A phone saves its photo as a fine JPEG, which erases most of the demosaicking traces that
 weak camera noise leaves (the phase contrast of ``restorekit.identify``); clean photos hold
 faint traces of their own camera. This prints, on the training images only (CBSD432, never a
 test set), the phase contrast of clean images (its upper quantiles) and the share of images
-that each threshold reads as camera, clean and with weak camera noise behind a JPEG of
+whose contrast reaches each threshold (the camera test), clean and with weak camera noise behind a JPEG of
 quality 95 or 98. ``CFA_MIN`` is the clean images' 99.5th percentile, rounded: the highest
 of 8 non-camera noises on these images stays below it too (docs/realnoise.md).
 
@@ -83,7 +83,7 @@ def main() -> None:
     q = np.quantile(found["none"], [0.95, 0.99, 0.995, 1.0])
     print(f"CBSD432, {len(paths)} training images: phase contrast of the clean images")
     print(f"  95 % {q[0]:.3f}   99 % {q[1]:.3f}   99.5 % {q[2]:.3f}   max {q[3]:.3f}")
-    print("\nshare read as camera, per threshold (CFA_MIN now %.2f)" % CFA_MIN)
+    print("\nshare at or above each threshold (CFA_MIN now %.2f)" % CFA_MIN)
     print(f"{'threshold':>10s} " + " ".join(f"{spec:>22s}" for spec in found))
     for t in THRESHOLDS:
         print(f"{t:10.2f} " + " ".join(f"{np.mean(v >= t):22.3f}" for v in found.values()))
