@@ -8,7 +8,9 @@
 Evaluates the run's best model on --data at sigma 15, 25 and 50 under the paper protocol
 (and, with --pairs, blind on real noisy images against their references: "psnr_real"),
 given sigma and blind (sigma estimated), then writes restorekit/weights/NAME.safetensors and
-NAME.json: the run's training metadata plus {"psnr": {DATASET: {sigma: dB}}, "psnr_blind": ...}.
+NAME.json: the run's training metadata plus {"psnr": {DATASET: {sigma: dB}}, "psnr_blind": ...};
+a run that started from a shipped model keeps that model's training record under
+"started_from" (the name may be shipped again, so "init_from" alone would lose it).
 The numbers in docs/models.md and `restorekit models` come from here. The run's log.csv is
 kept as docs/training/NAME.csv, so that its training curve outlives the run directory
 (`scripts/plot_training.py docs/training/NAME.csv`).
@@ -25,8 +27,8 @@ from restorekit.evaluate.benchmark import paired_images
 from restorekit.infer.apply import SELF_CALIBRATED
 from restorekit.infer.network import NetworkRestorer
 from restorekit.io import list_images
-from restorekit.models import load_model
-from restorekit.models.weights import save_weights
+from restorekit.models import list_models, load_model, resolve_model_path
+from restorekit.models.weights import read_meta, save_weights
 
 ROOT = Path(__file__).resolve().parents[1]
 WEIGHTS = ROOT / "restorekit" / "weights"
@@ -58,6 +60,9 @@ def main() -> None:
         model.meta.setdefault("training", {}).update(step=state["step"], patches_seen=state["step"] *
                                                      state["config"]["batch_size"])
         model.meta.setdefault("validation", {})["psnr"] = _last_validation(Path(args.run) / "log.csv", state["step"])
+    parent = model.meta.get("training", {}).get("config", {}).get("init_from")
+    if parent in list_models():  # trained on from a shipped model: keep its history, as the name may move on
+        model.meta["training"]["started_from"] = {"name": parent, **read_meta(resolve_model_path(parent))["training"]}
     if getattr(model, "arch_args", {}).get("rep"):  # trained with re-parameterisable branches:
         model.fold()  # ship the plain network (same outputs, a plain layer's cost)
     if args.blind_level:

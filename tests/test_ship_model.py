@@ -35,3 +35,25 @@ def test_ship_a_real_noise_run_with_pairs_and_a_self_calibrated_level(tmp_path, 
     assert "psnr" not in meta  # no Gaussian test set was given
     assert load_model(tmp_path / "weights" / "fastunet.test-real.safetensors").meta["blind_level"] == "self-calibrated"
     assert (tmp_path / "curves" / "fastunet.test-real.csv").read_text().startswith("step")
+
+
+def test_a_run_started_from_a_shipped_model_keeps_that_models_record(tmp_path, monkeypatch, color_image):
+    """Shipping under the parent's own name replaces it: its training record must travel along."""
+    from restorekit.io import write_image
+    from restorekit.models import create_model
+    from restorekit.models.weights import read_meta, save_weights
+
+    parent = read_meta(Path(__file__).parents[1] / "restorekit" / "weights" / "fastunet.color.json")["training"]
+    run = tmp_path / "run"
+    save_weights(run / "best.safetensors", create_model("fastunet", channels=3, widths=[8, 16, 32], blocks=1),
+                 {"training": {"noise": "realmix", "config": {"init_from": "fastunet.color"}}})
+    write_image(tmp_path / "pairs" / "clean" / "a.png", color_image)
+    write_image(tmp_path / "pairs" / "noisy" / "a.png", color_image)
+    script = load_script("ship_model")
+    monkeypatch.setattr(script, "WEIGHTS", tmp_path / "weights")
+    monkeypatch.setattr(script, "CURVES", tmp_path / "curves")
+    monkeypatch.setattr(sys, "argv", ["ship_model.py", str(run), "fastunet.test", "--pairs", str(tmp_path / "pairs")])
+    script.main()
+    started = json.loads((tmp_path / "weights" / "fastunet.test.json").read_text())["training"]["started_from"]
+    assert started["name"] == "fastunet.color"
+    assert started["patches_seen"] == parent["patches_seen"] and started["config"] == parent["config"]
