@@ -4,7 +4,8 @@ Prints, measured in this run on this machine:
 1. every registered architecture (default size, gray): parameters, multiply-adds per pixel,
    training throughput (patches/s, forward + backward + Adam step) and inference speed;
 2. every shipped model beside the 17-layer DnCNN and BM3D (CBM3D) on the same 512x512 gray
-   (colour) image, given sigma and blind, with the time ratio against DnCNN-17.
+   (colour) image, given sigma and blind, with the time ratio against DnCNN-17; and as
+   self-ensembles of 2 and 8 flips/rotations (``--ensemble``), given sigma.
 """
 
 from __future__ import annotations
@@ -81,6 +82,8 @@ def bench_restorers(repeat: int, channels: int) -> list[dict]:
         if model.in_channels == channels:
             methods[name] = lambda m=model: denoise(noisy, m, sigma)
             methods[f"{name} (blind)"] = lambda m=model: denoise(noisy, m, None)
+            for n in (2, 8):
+                methods[f"{name} x{n}"] = lambda m=model, n=n: denoise(noisy, m, sigma, ensemble=n)
     bm3d = get_method("bm3d")  # CBM3D on colour
     methods["bm3d" if channels == 1 else "cbm3d"] = lambda: bm3d(noisy, sigma)
     rows = []

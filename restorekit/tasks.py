@@ -53,6 +53,7 @@ class DenoiseTask:
     overlap: int | None = None
     nan: str = "refuse"
     pd: int = 1
+    ensemble: int = 1
     device: str | None = "cpu"
     verbose: bool = False  # the note is the blind choice as JSON (kind, level, method, sigma)
 
@@ -81,8 +82,8 @@ class DenoiseTask:
         # A named model is loaded once per process (resolve_network's cache); no model lets
         # denoise choose one (blind: by the identified noise; else the Gaussian model).
         return denoise(image, self.model, self.sigma, strength=self.strength, tile=self.tile,
-                       overlap=self.overlap, nan=self.nan, pd=self.pd, device=self.device, explain=explain,
-                       progress=progress)
+                       overlap=self.overlap, nan=self.nan, pd=self.pd, ensemble=self.ensemble, device=self.device,
+                       explain=explain, progress=progress)
 
     def note(self, job: Job) -> str:
         """The choice made in blind mode (one line), or "": with ``verbose``, as JSON."""

@@ -154,3 +154,46 @@ def test_every_public_name_resolves_to_its_object_every_time():
         first, second = getattr(restorekit, name), getattr(restorekit, name)
         assert first is second and not isinstance(first, type(restorekit)), name
     assert callable(restorekit.deblur)
+
+
+class Ramp(nn.Module):
+    """Not equivariant: adds a ramp rising from 0 to 1 along the width of what it is given."""
+
+    in_channels, multiple, conditioned = 1, 1, False
+
+    def __init__(self):
+        super().__init__()
+        self.weight = nn.Parameter(torch.zeros(1))
+
+    def forward(self, x):
+        return x + torch.linspace(0, 1, x.shape[-1])
+
+
+def test_self_ensemble_turns_each_output_back_before_the_mean():
+    image = np.random.default_rng(0).random((5, 7), dtype=np.float32)
+    ramp = np.linspace(0, 1, 7, dtype=np.float32)
+    np.testing.assert_allclose(denoise(image, Ramp()), image + ramp, atol=1e-6)
+    # Identity and transpose: half the ramp along the width, half along the height.
+    both = image + (ramp[None, :] + np.linspace(0, 1, 5, dtype=np.float32)[:, None]) / 2
+    np.testing.assert_allclose(denoise(image, Ramp(), ensemble=2), both, atol=1e-6)
+    # All eight: each direction and its reverse, so every pixel gets 0.5.
+    np.testing.assert_allclose(denoise(image, Ramp(), ensemble=8), image + 0.5, atol=1e-6)
+    calls = []
+    tiled = denoise(np.tile(image, (4, 4)), Ramp(), ensemble=8, tile=16, overlap=4, progress=lambda *c: calls.append(c))
+    np.testing.assert_allclose(tiled, np.tile(image, (4, 4)) + 0.5, atol=1e-6)
+    assert calls[-1] == (8 * 4, 8 * 4) and len(calls) == 8 * 4  # 2x2 tiles, eight times
+
+
+def test_self_ensemble_is_better_with_the_shipped_model():
+    from skimage import data
+
+    clean = data.camera()[100:228, 150:278].astype(np.float32) / 255
+    noisy = clean + np.random.default_rng(0).normal(0, 25 / 255, clean.shape).astype(np.float32)
+    error = [np.mean((denoise(noisy, "fastunet.gray", 25 / 255, ensemble=n) - clean) ** 2) for n in (1, 2, 8)]
+    assert error[0] > error[1] > error[2]
+
+
+@pytest.mark.parametrize("value", [0, 3, 16, True, 2.0])
+def test_bad_ensemble_is_one_clear_error(gray_image, value):
+    with pytest.raises(RestorekitError, match="ensemble must be one of 1, 2, 4, 8"):
+        denoise(gray_image, Probe(), ensemble=value)

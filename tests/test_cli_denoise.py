@@ -55,15 +55,20 @@ def _one_error_line(err: str) -> str:
     return lines[-1]
 
 
-def test_gray_png_matches_the_library(run_cli, tmp_path, models):
+@pytest.mark.parametrize("ensemble", [1, 4])
+def test_gray_png_matches_the_library(run_cli, tmp_path, models, ensemble):
     src = write_image(tmp_path / "in" / "a.png", _noisy((37, 45)))
-    code, out, err = run_cli("denoise", src, "-o", tmp_path / "out", "--model", models["gray"], "--sigma", "25")
+    code, out, err = run_cli("denoise", src, "-o", tmp_path / "out", "--model", models["gray"], "--sigma", "25",
+                             "--ensemble", str(ensemble))
     assert code == 0, err
     got, info = read_image(tmp_path / "out" / "a.png")
     assert info.dtype == np.uint8 and info.format == "png" and got.shape == (37, 45)
     # the CLI is read -> denoise(sigma=25/255) -> write: the same bytes as doing it by hand
     image, _ = read_image(src)
-    expected = from_float32(denoise(image, load_model(models["gray"]), sigma=25 / 255), np.uint8)
+    net = load_model(models["gray"])
+    expected = from_float32(denoise(image, net, sigma=25 / 255, ensemble=ensemble), np.uint8)
+    if ensemble > 1:  # the flips/rotations made a difference
+        assert not np.array_equal(expected, from_float32(denoise(image, net, sigma=25 / 255), np.uint8))
     assert np.array_equal(from_float32(got, np.uint8), expected)
     assert not np.array_equal(expected, from_float32(image, np.uint8))  # the model did something
 

@@ -188,3 +188,16 @@ def test_pairs_score_real_noisy_images_against_their_references(run_cli, tmp_pat
     assert code == 1 and "no noisy image for a.png" in err and len(err.strip().splitlines()) == 1
     code, _, err = run_cli("evaluate", "--method", "median", "--pairs", tmp_path / "real", "--noise", "gaussian:25")
     assert code == 1 and "--pairs alone" in err
+
+
+def test_ensemble_names_the_models_it_runs_and_leaves_classical_methods_alone(run_cli, folders, tmp_path):
+    set_a, _ = folders
+    code, stdout, stderr = run_cli(
+        "evaluate", "--method", "median,auto", "--model", "fastunet.gray", "--data", set_a, "--noise", "gaussian:25",
+        "--ensemble", "2", "--json", tmp_path / "r.json",
+    )
+    assert code == 0, stderr
+    records = json.loads((tmp_path / "r.json").read_text())
+    assert [r["method"] for r in records] == ["noisy", "median", "auto x2", "fastunet.gray x2"]
+    by = {r["method"]: r["psnr"] for r in records}
+    assert by["auto x2"] == pytest.approx(by["fastunet.gray x2"])  # sigma given: auto is the gray model

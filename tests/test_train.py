@@ -354,3 +354,18 @@ def test_validation_tells_each_image_the_rms_of_its_own_noise(image_dir):
     rms = [float(np.sqrt(np.mean((n - c) ** 2))) for c, n in zip(validate.clean, validate.noisy)]
     np.testing.assert_allclose(told, rms, rtol=1e-6)
     assert len(set(np.round(told, 6))) == 3  # one level per image
+
+
+def test_psnr_loss_is_minus_the_mean_psnr_of_the_patches_and_weights_each_alike():
+    from restorekit.losses.supervised import PSNR_FLOOR, psnr_loss
+
+    clean = torch.rand(2, 1, 8, 8)
+    pred = clean + torch.stack([torch.full((1, 8, 8), 0.1), torch.full((1, 8, 8), 0.01)])
+    expected = -(10 * np.log10(1 / (0.01 + PSNR_FLOOR)) + 10 * np.log10(1 / (1e-4 + PSNR_FLOOR))) / 2
+    assert psnr_loss(pred, clean).item() == pytest.approx(expected, rel=1e-5)
+    # Each patch's gradient is divided by its own squared error: the cleaner patch is not drowned out
+    # by the noisier one, as it is under the squared error (where the ratio would be 1/10).
+    pred.requires_grad_(True)
+    psnr_loss(pred, clean, floor=0.0).backward()
+    grad = pred.grad.flatten(1).norm(dim=1)
+    assert grad[1] / grad[0] == pytest.approx(10, rel=1e-4)  # 1/error: the cleaner patch pulls harder

@@ -22,6 +22,8 @@ from restorekit.cli.options import collection_options, device_option, file_comma
 @click.option("--overlap", type=int, metavar="N", help="Pixels shared by neighbouring tiles (default: a quarter tile).")
 @click.option("--pd", type=click.IntRange(1, 4), default=1, show_default=True,
               help="Pixel-shuffle down-sampling factor: 2 helps Gaussian models on real camera noise.")
+@click.option("--ensemble", type=click.Choice(["1", "2", "4", "8"]), default="1", show_default=True,
+              help="Average the model's outputs for this many flips/rotations: slower, slightly better.")
 @click.option("--nan", type=click.Choice(["refuse", "fill"]), default="refuse", show_default=True,
               help="Float images with NaN/inf pixels: refuse them, or fill them for the network and put them back.")
 @device_option
@@ -29,9 +31,8 @@ from restorekit.cli.options import collection_options, device_option, file_comma
 @click.option("--verbose", is_flag=True, help="Blind mode: show the identified noise and the method and level chosen.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON record per file (source, target, choice).")
 @collection_options
-def denoise_command(inputs, out, overwrite, model, sigma, strength, tile, overlap, pd, nan, device, suffix, verbose,
-                    as_json,
-                    skip_existing, workers, engine, address):
+def denoise_command(inputs, out, overwrite, model, sigma, strength, tile, overlap, pd, ensemble, nan, device, suffix,
+                    verbose, as_json, skip_existing, workers, engine, address):
     """Denoise images (files, folders, glob patterns) into OUT, keeping each file's kind.
 
     Outputs keep the input's format, bit depth (16-bit stays 16-bit), channels and alpha.
@@ -50,7 +51,7 @@ def denoise_command(inputs, out, overwrite, model, sigma, strength, tile, overla
     from restorekit.tasks import DenoiseTask
 
     task = DenoiseTask(model=model, sigma=sigma, strength=strength, tile=tile, overlap=overlap, nan=nan, pd=pd,
-                       device=device, verbose=verbose or as_json)
+                       ensemble=int(ensemble), device=device, verbose=verbose or as_json)
     task.check()  # a bad --tile/--overlap fails before any file is read
     jobs = plan_outputs(inputs, out, suffix=suffix, overwrite=overwrite, skip_existing=skip_existing)
     for line in task.load():  # a bad --model fails before any file is read

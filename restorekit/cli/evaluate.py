@@ -30,6 +30,8 @@ _FILE = click.Path(dir_okay=False, path_type=Path)
                    "random: seeded noise from --seed. Default: paper for Gaussian noise, else random.")
 @seed_option()
 @click.option("--blind", is_flag=True, help="Do not tell the methods the noise level (they estimate it).")
+@click.option("--ensemble", type=click.Choice(["1", "2", "4", "8"]), default="1", show_default=True,
+              help="Run the models (and auto) as the mean over this many flips/rotations; classical methods as they are.")
 @click.option("--limit", type=click.IntRange(min=1), help="Use only the first N images of each dataset.")
 @click.option("--crop", type=click.IntRange(min=0), default=0, show_default=True,
               help="Ignore this many border pixels in PSNR/SSIM.")
@@ -41,7 +43,7 @@ _FILE = click.Path(dir_okay=False, path_type=Path)
 @click.option("--save-images", type=click.Path(file_okay=False, path_type=Path),
               help="Write the scored 8-bit images to DIR/<dataset>/<noise>/<method>/.")
 @click.option("--overwrite", is_flag=True, help="Replace report, figure and image files that already exist.")
-def evaluate_command(methods, models, data, pairs, noise, protocol, seed, blind, limit, crop,
+def evaluate_command(methods, models, data, pairs, noise, protocol, seed, blind, ensemble, limit, crop,
                      json_path, csv_path, markdown_path, figure_path, save_images, overwrite):
     """Score denoisers on folders of clean images: PSNR, SSIM and speed.
 
@@ -86,7 +88,7 @@ def evaluate_command(methods, models, data, pairs, noise, protocol, seed, blind,
             make_degrader(spec, proto, seed)
     _check_outputs(datasets, overwrite, json=json_path, csv=csv_path, markdown=markdown_path, figure=figure_path,
                    save_images=save_images)
-    restorers = [resolve_method(name) for name in names]
+    restorers = [resolve_method(name, ensemble=int(ensemble)) for name in names]
 
     total = sum(len(images) for _, images in datasets) * len(runs) * len(restorers)
     records = []

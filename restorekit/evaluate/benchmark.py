@@ -93,8 +93,9 @@ class Record:
 # --------------------------------------------------------------------------- methods
 
 
-def resolve_method(name: str) -> Any:
-    """A method name -> a Restorer.
+def resolve_method(name: str, *, ensemble: int = 1) -> Any:
+    """A method name -> a Restorer; ``ensemble`` > 1 runs networks (and ``auto``) as a
+    self-ensemble of that many flips/rotations.
 
     ``name`` is a deblurring method (``pnp``, ``pnp:PRIOR``, ``wiener``, ``rl:ITERATIONS``;
     they need a blur in the spec), or anything :func:`restorekit.infer.as_restorer` takes: a
@@ -110,7 +111,7 @@ def resolve_method(name: str) -> Any:
     if name.partition(":")[0].strip() in DEBLUR_METHODS:
         return deblur_method(name)
     try:
-        return as_restorer(name)
+        return as_restorer(name, ensemble=ensemble)
     except RestorekitError as exc:
         if name.startswith("model:") or not name:
             raise

@@ -8,7 +8,8 @@ validation, evaluate, plug-and-play, the server) goes through:
 - :func:`plan_tiles`: whether to tile and with which tile and overlap (one rounding rule:
   the tile is rounded down to the model's multiple first, the default overlap is a quarter
   of the rounded tile; images above :data:`TILE_ABOVE` pixels are tiled automatically);
-- :func:`run_network`: eval mode, inference mode, padded or tiled, the model never moved.
+- :func:`run_network`: eval mode, inference mode, padded or tiled, the model never moved;
+  optionally a geometric self-ensemble (:data:`ENSEMBLES`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,13 @@ Progress = Callable[[int, int], None]
 TILE_ABOVE = 2_000_000
 DEFAULT_TILE = 512
 
+
+# Geometric self-ensemble (as KAIR's and SwinIR's "x8" test mode): the image through the
+# network under several of the 8 flips/rotations, each output turned back, the mean kept.
+# Ordered so that each prefix is as varied as can be: 2 = the image and its transpose, 4 adds
+# the 180-degree rotation and the anti-transpose. Each is (quarter turns, then a left-right flip).
+DIHEDRAL = ((0, False), (3, True), (2, False), (1, True), (1, False), (3, False), (0, True), (2, True))
+ENSEMBLES = (1, 2, 4, 8)
 
 SELF_CALIBRATED = "self-calibrated"  # a model's blind_level: found by its own residuals
 CALIBRATION_START, CALIBRATION_STEPS, CALIBRATION_CROP, CALIBRATION_BLOCK = 50 / 255, 3, 512, 16
@@ -109,13 +117,37 @@ def plan_tiles(height: int, width: int, multiple: int, tile: int | None = None,
     return tile, int(overlap)
 
 
+def check_ensemble(ensemble) -> int:
+    """The number of flips/rotations averaged, checked: one of :data:`ENSEMBLES`."""
+    if isinstance(ensemble, bool) or not isinstance(ensemble, (int, np.integer)) or ensemble not in ENSEMBLES:
+        raise RestorekitError(f"ensemble must be one of {', '.join(map(str, ENSEMBLES))} "
+                              f"(flips/rotations averaged), got {ensemble!r}")
+    return int(ensemble)
+
+
 def run_network(net, x, sigma: float | None = None, *, tile: int | None = None, overlap: int | None = None,
-                progress: Progress | None = None):
+                progress: Progress | None = None, ensemble: int = 1):
     """``net`` on ``x`` ``[1, C, H, W]`` (any H, W) on the network's own device and dtype.
 
     Returns ``[1, C, H, W]`` float32 on the CPU. The network is put in eval mode for the
-    call and back in its former mode after; it is never moved.
+    call and back in its former mode after; it is never moved. ``ensemble`` > 1 averages
+    the outputs for that many of the 8 flips/rotations of ``x`` (:data:`DIHEDRAL`): about
+    ``ensemble`` times the time, for a few hundredths to a tenth of a dB.
     """
+    ensemble = check_ensemble(ensemble)
+    if ensemble == 1:
+        return _run_once(net, x, sigma, tile=tile, overlap=overlap, progress=progress)
+    total = None
+    for i, (turns, flip) in enumerate(DIHEDRAL[:ensemble]):
+        step = None if progress is None else (lambda done, n, i=i: progress(i * n + done, ensemble * n))
+        t = x.rot90(turns, (-2, -1))
+        y = _run_once(net, t.flip(-1) if flip else t, sigma, tile=tile, overlap=overlap, progress=step)
+        y = (y.flip(-1) if flip else y).rot90(-turns, (-2, -1))
+        total = y if total is None else total.add_(y)
+    return total.div_(ensemble)
+
+
+def _run_once(net, x, sigma, *, tile, overlap, progress):
     import torch
 
     from restorekit.infer.network import network_device

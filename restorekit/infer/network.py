@@ -128,6 +128,11 @@ def model_label(source: Any) -> str:
     return os.fspath(source)
 
 
+def ensemble_name(name: str, ensemble: int) -> str:
+    """A report's name for a method run as a self-ensemble: ``fastunet.gray x8``."""
+    return f"{name} x{ensemble}" if ensemble > 1 else name
+
+
 class AutoRestorer:
     """``restorekit.denoise`` with no model as a Restorer: given a sigma, the shipped Gaussian
     model; blind, the noise identified first (:mod:`restorekit.infer.auto`). So
@@ -135,10 +140,14 @@ class AutoRestorer:
 
     name = "auto"
 
+    def __init__(self, *, ensemble: int = 1):
+        self.ensemble = ensemble
+        self.name = ensemble_name(AutoRestorer.name, ensemble)
+
     def __call__(self, image, sigma: float | None):
         from restorekit.infer.restore import denoise
 
-        return denoise(image, None, sigma)
+        return denoise(image, None, sigma, ensemble=self.ensemble)
 
 
 class NetworkRestorer:
@@ -149,8 +158,8 @@ class NetworkRestorer:
     colour images channel by channel (plug-and-play priors).
     """
 
-    def __init__(self, net, name: str, *, per_channel: bool = False):
-        self.net, self.name, self.per_channel = net, name, per_channel
+    def __init__(self, net, name: str, *, per_channel: bool = False, ensemble: int = 1):
+        self.net, self.name, self.per_channel, self.ensemble = net, name, per_channel, ensemble
         self.conditioned = bool(getattr(net, "conditioned", False))
 
     def __call__(self, image, sigma: float | None):
@@ -159,29 +168,36 @@ class NetworkRestorer:
         from restorekit.infer.restore import denoise
 
         if self.per_channel and image.ndim == 3 and image.shape[2] == 3 and self.net.in_channels == 1:
-            return np.stack([denoise(image[:, :, c], self.net, sigma) for c in range(3)], axis=2)
-        return denoise(image, self.net, sigma)
+            return np.stack([denoise(image[:, :, c], self.net, sigma, ensemble=self.ensemble) for c in range(3)],
+                            axis=2)
+        return denoise(image, self.net, sigma, ensemble=self.ensemble)
 
     def __repr__(self) -> str:
         return f"NetworkRestorer({self.name!r})"
 
 
-def as_restorer(method: Any, channels: int | None = None, *, per_channel: bool = False):
+def as_restorer(method: Any, channels: int | None = None, *, per_channel: bool = False, ensemble: int = 1):
     """A classical method's name, or anything :func:`resolve_network` takes, -> a Restorer.
 
     Names are looked up in one order: ``auto`` (what ``restorekit denoise`` does with no
     model), a classical method (``bm3d``, ``nlm``, ...), then a model (a shipped name or a
     path). ``model:NAME|PATH`` forces a model. A callable that is
-    not a module is taken as a Restorer already.
+    not a module is taken as a Restorer already. ``ensemble`` (networks and ``auto``): that
+    many flips/rotations averaged (:func:`~restorekit.infer.apply.run_network`); the name
+    then ends in ``xN``.
     """
     from torch import nn
+
+    from restorekit.infer.apply import check_ensemble
+
+    ensemble = check_ensemble(ensemble)
 
     if isinstance(method, (str, os.PathLike)):
         text = os.fspath(method).strip()
         if not text:
             raise RestorekitError("empty method name")
         if text == AutoRestorer.name:
-            return AutoRestorer()
+            return AutoRestorer(ensemble=ensemble)
         if text.startswith("model:"):
             text = text[len("model:"):].strip()
             if not text:
@@ -191,12 +207,13 @@ def as_restorer(method: Any, channels: int | None = None, *, per_channel: bool =
 
             if text in list_methods():
                 return get_method(text)
-        return NetworkRestorer(resolve_network(text), model_label(text), per_channel=per_channel)
+        return NetworkRestorer(resolve_network(text), ensemble_name(model_label(text), ensemble), per_channel=per_channel,
+                               ensemble=ensemble)
     if method is None or isinstance(method, nn.Module):
         # per_channel: a gray network handed in may serve colour images, so no channel check
         net = resolve_network(method, None if (per_channel and method is not None) else channels)
-        return NetworkRestorer(net, model_label(method) if method is not None else default_model(channels),
-                               per_channel=per_channel)
+        name = model_label(method) if method is not None else default_model(channels)
+        return NetworkRestorer(net, ensemble_name(name, ensemble), per_channel=per_channel, ensemble=ensemble)
     if callable(method):
         return method
     raise RestorekitError(f"a method must be a name, a path, an nn.Module or a restorer, got {type(method).__name__}")
