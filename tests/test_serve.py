@@ -30,9 +30,10 @@ def calls(monkeypatch):
     seen = []
     real = serve_process._denoise
 
-    def fake(image, sigma, strength, progress=None, model=None):
-        seen.append((sigma, strength) if model is None else (model, sigma, strength))
-        return real(image, sigma, strength, progress, model)
+    def fake(image, sigma, strength, progress=None, model=None, ensemble=1):
+        call = (sigma, strength) if model is None else (model, sigma, strength)
+        seen.append(call if ensemble == 1 else (*call, f"x{ensemble}"))
+        return real(image, sigma, strength, progress, model, ensemble)
 
     monkeypatch.setattr(serve_process, "_denoise", fake)
     return seen
@@ -128,6 +129,8 @@ def test_modes_map_to_sigma(client, calls, gray_image, tmp_path):
         assert job["state"] == "done"
     assert calls == [(None, 1.0), ("fastunet.gray-real", None, 1.0)]  # real photo: the real-noise model
     assert "fastunet.gray-real" in " ".join(job["notes"])
+    job = _wait(client, _submit(client, data, noise="gaussian", level="10", ensemble="8").json()["id"])
+    assert job["state"] == "done" and calls[-1] == (pytest.approx(10 / 255), 1.0, "x8")  # best quality
 
 
 def test_psnr_with_reference(client, calls, color_image, tmp_path):
@@ -171,6 +174,7 @@ def test_deblur_with_a_listed_and_an_uploaded_kernel(client, gray_image, tmp_pat
     ({"task": "deblur", "kernel": "/etc/passwd.npy"}, "upload a kernel file"),
     ({"task": "deblur", "kernel": "wobble-3"}, "unknown kernel"),
     ({"task": "denoise", "strength": "3"}, "strength must be between 0 and 2"),
+    ({"task": "denoise", "ensemble": "3"}, "ensemble must be 1, 2, 4 or 8"),
     ({"task": "denoise", "noise": "gaussian", "level": "x"}, "noise level must be a number"),
     ({"task": "sharpen"}, "unknown task"),
 ])

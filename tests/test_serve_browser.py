@@ -108,8 +108,10 @@ def test_upload_restore_compare_download(server, browser, tmp_path):
     d.find_element("id", "files").send_keys(str(noisy))
     card = _wait(lambda: d.find_elements("css selector", "#queue .card"), 10, "the image's card")[0]
     card.find_element("css selector", ".ref-input").send_keys(str(clean))
+    d.find_element("id", "ensemble").click()  # best quality: 8 flips/rotations
     d.find_element("id", "run").click()
     _wait(lambda: card.get_attribute("data-state") == "done", 180, "the result")
+    assert "8 flips/rotations" in card.find_element("css selector", ".card-settings").text
     _wait(lambda: d.execute_script("return document.getElementById('img-after').naturalWidth") > 0, 30, "the preview")
     assert "PSNR" in d.find_element("id", "metrics").text
     psnr = d.find_element("id", "metrics").text

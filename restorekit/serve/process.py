@@ -44,6 +44,7 @@ class Settings:
     noise: str = "auto"  # auto | gaussian | real (denoise only)
     level: float | None = None  # Gaussian noise level on the 0-255 scale (noise == "gaussian")
     strength: float = 1.0  # 0..2, denoise only
+    ensemble: int = 1  # flips/rotations averaged (1 or 8 from the page), denoise only
     kernel: str | None = None  # a parametric kernel spec (deblur, when no kernel file)
     kernel_entry: str = ""  # which kernel of an .npz / .mat file: a name or 1-based number
 
@@ -59,7 +60,10 @@ def parse_settings(fields: dict[str, str], has_kernel_file: bool) -> Settings:
         if noise not in NOISE_MODES:
             raise RestorekitError(f"unknown noise type {noise!r} (expected {', '.join(NOISE_MODES)})")
         level = _number(fields.get("level", ""), "noise level", 0.0, 255.0) if noise == "gaussian" else None
-        return Settings(task, noise, level, strength)
+        ensemble = fields.get("ensemble", "1").strip()
+        if ensemble not in ("1", "2", "4", "8"):
+            raise RestorekitError(f"ensemble must be 1, 2, 4 or 8 (flips/rotations averaged), got {ensemble!r}")
+        return Settings(task, noise, level, strength, ensemble=int(ensemble))
 
     entry = fields.get("kernel_entry", "").strip()
     if entry and not re.fullmatch(r"[A-Za-z0-9_.{}-]{1,64}", entry):
@@ -144,7 +148,7 @@ def process(job, report) -> None:
             model = real_model(1 if image.ndim == 2 or image.shape[2] < 3 else 3)  # alpha is not a channel here
             notes.append(f"real photo: {model}, its level found by its own residual" if model else
                          "real photo: no real-noise model installed; automatic choice")
-        restored = _denoise(image, sigma, settings.strength, model=model,
+        restored = _denoise(image, sigma, settings.strength, model=model, ensemble=settings.ensemble,
                             progress=lambda done, total: report("denoising", 0.15 + 0.65 * done / max(total, 1)))
     else:
         report("deblurring", 0.15)
@@ -170,13 +174,13 @@ def process(job, report) -> None:
 
 
 def _denoise(image: np.ndarray, sigma: float | None, strength: float, progress=None,
-             model: str | None = None) -> np.ndarray:
+             model: str | None = None, ensemble: int = 1) -> np.ndarray:
     """The one call into the library's denoiser: ``model`` (None: the automatic choice, or the
     shipped default model when ``sigma`` is given), tiled above 2 megapixels by the library
-    itself, ``progress(done, total)`` over those tiles."""
+    itself, ``progress(done, total)`` over those tiles, ``ensemble`` flips/rotations averaged."""
     import restorekit as rk
 
-    return rk.denoise(image, model=model, sigma=sigma, strength=strength, progress=progress)
+    return rk.denoise(image, model=model, sigma=sigma, strength=strength, progress=progress, ensemble=ensemble)
 
 
 def download_name(name: str, fmt: str) -> str:

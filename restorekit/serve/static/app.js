@@ -24,13 +24,14 @@ function readSettings() {
   if (task === "denoise") {
     const noise = $("noise").value;
     const strength = Number($("strength").value).toFixed(2);
-    Object.assign(s.fields, { noise, strength });
+    const ensemble = $("ensemble").checked ? "8" : "1";
+    Object.assign(s.fields, { noise, strength, ensemble });
     let what = { auto: "automatic", real: "real photo" }[noise];
     if (noise === "gaussian") {
       s.fields.level = $("level").value;
       what = `Gaussian ${$("level").value}`;
     }
-    s.summary = `Denoise, ${what}, strength ${strength}`;
+    s.summary = `Denoise, ${what}, strength ${strength}${ensemble === "8" ? ", 8 flips/rotations" : ""}`;
   } else {
     const kernel = $("kernel").value;
     if (kernel === "file") {
