@@ -62,7 +62,8 @@ def test_demo_uses_the_shipped_model_when_present(tmp_path, capsys, monkeypatch)
         monkeypatch.setitem(network.DEFAULT_MODELS, channels, str(tmp_path / "w" / f"tiny.{kind}.safetensors"))
     monkeypatch.setattr(restorekit.models, "list_models", lambda: [network.default_model(1), network.default_model(3)])
     records = demo.run_demo(tmp_path / "out", size=24, methods=["median"])
-    assert {(r.dataset, r.method) for r in records} >= {("gray", "tiny.gray"), ("color", "tiny.color")}
+    assert {(r.dataset, r.method) for r in records} >= {("gray", "tiny.gray"), ("color", "tiny.color"),
+                                                        ("gray", "tiny.gray x8"), ("color", "tiny.color x8")}
     assert "not available" not in capsys.readouterr().out
 
 
