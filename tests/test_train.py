@@ -12,7 +12,7 @@ import pytest
 import torch
 from PIL import Image
 
-from restorekit.data import ImageFolder, dihedral, make_batch, random_patches
+from restorekit.data import ImageFolder, dihedral, make_batch, random_patches, undo_dihedral
 from restorekit.train.seeding import LEGACY, SeedScheme
 from restorekit.errors import RestorekitError
 from restorekit.train.config import TrainConfig
@@ -46,6 +46,8 @@ def test_dihedral_covers_eight_distinct_transforms():
     outs = {tuple(dihedral(x, k).flatten().tolist()) for k in range(8)}
     assert len(outs) == 8
     assert torch.equal(dihedral(x, 0), x)
+    wide = torch.arange(12.0).reshape(1, 3, 4)
+    assert all(torch.equal(undo_dihedral(dihedral(wide, k), k), wide) for k in range(8))
 
 
 def test_batches_depend_only_on_seed_and_step(image_dir):

@@ -13,6 +13,12 @@ def dihedral(x: torch.Tensor, k: int) -> torch.Tensor:
     return torch.rot90(x, k % 4, dims=(-2, -1))
 
 
+def undo_dihedral(x: torch.Tensor, k: int) -> torch.Tensor:
+    """The inverse of :func:`dihedral`: ``undo_dihedral(dihedral(x, k), k)`` is ``x``."""
+    x = torch.rot90(x, -(k % 4), dims=(-2, -1))
+    return x.flip(-1) if k >= 4 else x
+
+
 def random_patches(images, count: int, size: int, generator: torch.Generator, *, return_indices: bool = False):
     """``count`` random ``size`` x ``size`` patches from random images of ``images``.
 

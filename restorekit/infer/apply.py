@@ -31,10 +31,10 @@ DEFAULT_TILE = 512
 
 
 # Geometric self-ensemble (as KAIR's and SwinIR's "x8" test mode): the image through the
-# network under several of the 8 flips/rotations, each output turned back, the mean kept.
-# Ordered so that each prefix is as varied as can be: 2 = the image and its transpose, 4 adds
-# the 180-degree rotation and the anti-transpose. Each is (quarter turns, then a left-right flip).
-DIHEDRAL = ((0, False), (3, True), (2, False), (1, True), (1, False), (3, False), (0, True), (2, True))
+# network under several of the 8 flips/rotations (restorekit.data.dihedral's k), each output
+# turned back, the mean kept. Ordered so that each prefix is as varied as can be: 2 = the
+# image and its transpose (k=5), 4 adds the 180-degree turn and the anti-transpose.
+DIHEDRAL_ORDER = (0, 5, 2, 7, 1, 3, 4, 6)
 ENSEMBLES = (1, 2, 4, 8)
 
 SELF_CALIBRATED = "self-calibrated"  # a model's blind_level: found by its own residuals
@@ -131,18 +131,18 @@ def run_network(net, x, sigma: float | None = None, *, tile: int | None = None, 
 
     Returns ``[1, C, H, W]`` float32 on the CPU. The network is put in eval mode for the
     call and back in its former mode after; it is never moved. ``ensemble`` > 1 averages
-    the outputs for that many of the 8 flips/rotations of ``x`` (:data:`DIHEDRAL`): about
+    the outputs for that many of the 8 flips/rotations of ``x`` (:data:`DIHEDRAL_ORDER`): about
     ``ensemble`` times the time, for a few hundredths to a tenth of a dB.
     """
     ensemble = check_ensemble(ensemble)
     if ensemble == 1:
         return _run_once(net, x, sigma, tile=tile, overlap=overlap, progress=progress)
+    from restorekit.data.patches import dihedral, undo_dihedral
+
     total = None
-    for i, (turns, flip) in enumerate(DIHEDRAL[:ensemble]):
+    for i, k in enumerate(DIHEDRAL_ORDER[:ensemble]):
         step = None if progress is None else (lambda done, n, i=i: progress(i * n + done, ensemble * n))
-        t = x.rot90(turns, (-2, -1))
-        y = _run_once(net, t.flip(-1) if flip else t, sigma, tile=tile, overlap=overlap, progress=step)
-        y = (y.flip(-1) if flip else y).rot90(-turns, (-2, -1))
+        y = undo_dihedral(_run_once(net, dihedral(x, k), sigma, tile=tile, overlap=overlap, progress=step), k)
         total = y if total is None else total.add_(y)
     return total.div_(ensemble)
 
