@@ -132,7 +132,7 @@ def run_network(net, x, sigma: float | None = None, *, tile: int | None = None, 
     Returns ``[1, C, H, W]`` float32 on the CPU. The network is put in eval mode for the
     call and back in its former mode after; it is never moved. ``ensemble`` > 1 averages
     the outputs for that many of the 8 flips/rotations of ``x`` (:data:`DIHEDRAL_ORDER`): about
-    ``ensemble`` times the time, for a few hundredths to a tenth of a dB.
+    ``ensemble`` times the time, for a few hundredths to a few tenths of a dB.
     """
     ensemble = check_ensemble(ensemble)
     if ensemble == 1:

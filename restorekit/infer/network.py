@@ -207,8 +207,8 @@ def as_restorer(method: Any, channels: int | None = None, *, per_channel: bool =
 
             if text in list_methods():
                 return get_method(text)
-        return NetworkRestorer(resolve_network(text), ensemble_name(model_label(text), ensemble), per_channel=per_channel,
-                               ensemble=ensemble)
+        return NetworkRestorer(resolve_network(text), ensemble_name(model_label(text), ensemble),
+                               per_channel=per_channel, ensemble=ensemble)
     if method is None or isinstance(method, nn.Module):
         # per_channel: a gray network handed in may serve colour images, so no channel check
         net = resolve_network(method, None if (per_channel and method is not None) else channels)
