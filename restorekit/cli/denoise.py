@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 
 from restorekit.cli.app import app
-from restorekit.cli.options import collection_options, device_option, file_command_options, sigma_option
+from restorekit.cli.options import (collection_options, device_option, ensemble_option, file_command_options,
+                                    sigma_option)
 
 
 @app.command("denoise")
@@ -22,8 +23,7 @@ from restorekit.cli.options import collection_options, device_option, file_comma
 @click.option("--overlap", type=int, metavar="N", help="Pixels shared by neighbouring tiles (default: a quarter tile).")
 @click.option("--pd", type=click.IntRange(1, 4), default=1, show_default=True,
               help="Pixel-shuffle down-sampling factor: 2 helps Gaussian models on real camera noise.")
-@click.option("--ensemble", type=click.Choice(["1", "2", "4", "8"]), default="1", show_default=True,
-              help="Average the model's outputs for this many flips/rotations: slower, slightly better.")
+@ensemble_option("Average the model's outputs for this many flips/rotations: slower, slightly better.")
 @click.option("--nan", type=click.Choice(["refuse", "fill"]), default="refuse", show_default=True,
               help="Float images with NaN/inf pixels: refuse them, or fill them for the network and put them back.")
 @device_option
@@ -51,7 +51,7 @@ def denoise_command(inputs, out, overwrite, model, sigma, strength, tile, overla
     from restorekit.tasks import DenoiseTask
 
     task = DenoiseTask(model=model, sigma=sigma, strength=strength, tile=tile, overlap=overlap, nan=nan, pd=pd,
-                       ensemble=int(ensemble), device=device, verbose=verbose or as_json)
+                       ensemble=ensemble, device=device, verbose=verbose or as_json)
     task.check()  # a bad --tile/--overlap fails before any file is read
     jobs = plan_outputs(inputs, out, suffix=suffix, overwrite=overwrite, skip_existing=skip_existing)
     for line in task.load():  # a bad --model fails before any file is read

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from restorekit.cli.app import app
-from restorekit.cli.options import noise_option, seed_option, split_commas
+from restorekit.cli.options import ensemble_option, noise_option, seed_option, split_commas
 
 _FILE = click.Path(dir_okay=False, path_type=Path)
 
@@ -30,8 +30,8 @@ _FILE = click.Path(dir_okay=False, path_type=Path)
                    "random: seeded noise from --seed. Default: paper for Gaussian noise, else random.")
 @seed_option()
 @click.option("--blind", is_flag=True, help="Do not tell the methods the noise level (they estimate it).")
-@click.option("--ensemble", type=click.Choice(["1", "2", "4", "8"]), default="1", show_default=True,
-              help="Run the models (and auto) as the mean over this many flips/rotations; classical methods as they are.")
+@ensemble_option("Run the models (and auto) as the mean over this many flips/rotations; classical methods as they "
+                 "are.")
 @click.option("--limit", type=click.IntRange(min=1), help="Use only the first N images of each dataset.")
 @click.option("--crop", type=click.IntRange(min=0), default=0, show_default=True,
               help="Ignore this many border pixels in PSNR/SSIM.")
@@ -88,7 +88,7 @@ def evaluate_command(methods, models, data, pairs, noise, protocol, seed, blind,
             make_degrader(spec, proto, seed)
     _check_outputs(datasets, overwrite, json=json_path, csv=csv_path, markdown=markdown_path, figure=figure_path,
                    save_images=save_images)
-    restorers = [resolve_method(name, ensemble=int(ensemble)) for name in names]
+    restorers = [resolve_method(name, ensemble=ensemble) for name in names]
 
     total = sum(len(images) for _, images in datasets) * len(runs) * len(restorers)
     records = []

@@ -92,6 +92,12 @@ def sigma_option(help: str = "Noise level on the 0-255 scale, or auto: estimate 
                         help=help)
 
 
+def ensemble_option(help: str):
+    """``--ensemble 1|2|4|8``: the flips/rotations averaged (``restorekit.infer.apply.ENSEMBLES``), as an int."""
+    return click.option("--ensemble", type=click.Choice(["1", "2", "4", "8"]), default="1", show_default=True,
+                        callback=lambda ctx, param, value: int(value), help=help)
+
+
 def file_command_options(fn):
     """``-o/--out`` and ``--overwrite``: the options of every command that writes an image per input."""
     fn = click.option("--overwrite", is_flag=True, help="Replace outputs that already exist.")(fn)

@@ -120,8 +120,9 @@ def plan_tiles(height: int, width: int, multiple: int, tile: int | None = None,
 def check_ensemble(ensemble) -> int:
     """The number of flips/rotations averaged, checked: one of :data:`ENSEMBLES`."""
     if isinstance(ensemble, bool) or not isinstance(ensemble, (int, np.integer)) or ensemble not in ENSEMBLES:
-        raise RestorekitError(f"ensemble must be one of {', '.join(map(str, ENSEMBLES))} "
-                              f"(flips/rotations averaged), got {ensemble!r}")
+        *most, last = map(str, ENSEMBLES)
+        raise RestorekitError(f"ensemble must be {', '.join(most)} or {last} (flips/rotations averaged), "
+                              f"got {ensemble!r}")
     return int(ensemble)
 
 

@@ -60,10 +60,11 @@ def parse_settings(fields: dict[str, str], has_kernel_file: bool) -> Settings:
         if noise not in NOISE_MODES:
             raise RestorekitError(f"unknown noise type {noise!r} (expected {', '.join(NOISE_MODES)})")
         level = _number(fields.get("level", ""), "noise level", 0.0, 255.0) if noise == "gaussian" else None
-        ensemble = fields.get("ensemble", "1").strip()
-        if ensemble not in ("1", "2", "4", "8"):
-            raise RestorekitError(f"ensemble must be 1, 2, 4 or 8 (flips/rotations averaged), got {ensemble!r}")
-        return Settings(task, noise, level, strength, ensemble=int(ensemble))
+        from restorekit.infer.apply import check_ensemble
+
+        text = fields.get("ensemble", "1").strip()
+        ensemble = check_ensemble(int(text) if text.isdigit() else text)
+        return Settings(task, noise, level, strength, ensemble=ensemble)
 
     entry = fields.get("kernel_entry", "").strip()
     if entry and not re.fullmatch(r"[A-Za-z0-9_.{}-]{1,64}", entry):
