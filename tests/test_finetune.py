@@ -12,7 +12,8 @@ from PIL import Image
 from restorekit.data.pairs import Batch
 from restorekit.losses.self_supervised import n2v_mask, neighbor_subsample
 from restorekit.models import create_model
-from restorekit.models.adapt import adapt_channels
+from restorekit.errors import ModelLoadError, RestorekitError
+from restorekit.models.adapt import adapt_channels, grow
 from restorekit.models.weights import save_weights
 
 TINY = {"fastunet": {"widths": [8, 16, 32], "blocks": 1}, "dncnn": {"depth": 4, "features": 8},
@@ -43,6 +44,53 @@ def test_gray_to_colour_keeps_gray_behaviour(arch):
     back = adapt_channels(colour, 1).eval()
     with torch.no_grad():
         torch.testing.assert_close(back(x, sigma), expected, atol=1e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize("rep", [False, True])
+def test_a_grown_model_computes_what_it_grew_from(rep):
+    torch.manual_seed(0)
+    small = _randomise(create_model("fastunet", channels=1, widths=[8, 16, 32], blocks=1, rep=rep))
+    deep = grow(small, {"blocks": 3}).eval()
+    assert deep.arch_args["blocks"] == 3 and len(deep.enc1) == 3
+    assert sum(p.numel() for p in deep.parameters()) > 2 * sum(p.numel() for p in small.parameters())
+    torch.testing.assert_close(deep.enc1[0].conv1.weight if not rep else deep.enc1[0].conv1.conv3.weight,
+                               small.enc1[0].conv1.weight if not rep else small.enc1[0].conv1.conv3.weight)
+    x, sigma = torch.rand(2, 1, 40, 48), torch.tensor([0.05, 0.2])
+    with torch.no_grad():
+        torch.testing.assert_close(deep(x, sigma), small(x, sigma), atol=1e-5, rtol=1e-4)
+    assert grow(small, dict(small.arch_args)) is small  # nothing to grow
+
+
+def test_growth_that_would_change_the_outputs_is_refused(monkeypatch):
+    small = _randomise(create_model("fastunet", channels=1, widths=[8, 16, 32], blocks=1))
+    with pytest.raises(ModelLoadError, match=r"cannot grow fastunet widths \[8, 16, 32\] -> \[8, 16, 48\]: its down2.weight"):
+        grow(small, {"widths": [8, 16, 48]})  # a reshaped layer
+    with pytest.raises(ModelLoadError, match="depth 4 -> 6: its body"):
+        grow(create_model("dncnn", channels=1, depth=4, features=8), {"depth": 6})  # layers renumbered
+    import restorekit.models.adapt as adapt
+
+    real = adapt.create_model
+    monkeypatch.setattr(adapt, "create_model", lambda *a, **kw: _randomise(real(*a, **kw)).train())
+    with pytest.raises(ModelLoadError, match="blocks 1 -> 2: the new layers change its outputs"):
+        grow(small, {"blocks": 2})  # new blocks that are not the identity
+
+
+def test_training_from_a_smaller_model_grows_it(folders, tmp_path):
+    from restorekit.models import load_model
+    from restorekit.train.config import TrainConfig
+    from restorekit.train.trainer import train
+
+    clean, _ = folders
+    small = _randomise(create_model("fastunet", channels=1, widths=[8, 16, 32], blocks=1))
+    start = save_weights(tmp_path / "start.safetensors", small)
+    cfg = TrainConfig(arch="fastunet", arch_args={"widths": [8, 16, 32], "blocks": 2}, data=(str(clean),),
+                      out=str(tmp_path / "run"), init_from=str(start), steps=2, batch_size=2, patch_size=32,
+                      lr=1e-3, save_every=1, val_every=2, val=str(clean), val_limit=1)
+    train(cfg, progress=False)
+    trained = load_model(tmp_path / "run")
+    assert trained.arch_args["blocks"] == 2 and len(trained.body) == 2
+    with pytest.raises(RestorekitError, match="start.safetensors is a fastunet model; the config asks for dncnn"):
+        train(cfg.replace(arch="dncnn", arch_args={}, out=str(tmp_path / "other")), progress=False)
 
 
 def test_n2v_mask_replaces_only_masked_pixels_by_neighbours():

@@ -1,4 +1,4 @@
-"""Adapt a model to another channel count (gray <-> colour) for fine-tuning.
+"""Adapt a model for fine-tuning: to another channel count (gray <-> colour), or grown deeper.
 
 Only the first and the last convolution depend on the channel count. Their weights are
 mapped so that the adapted model behaves like the original on gray content:
@@ -50,3 +50,49 @@ def adapt_channels(model: nn.Module, channels: int) -> nn.Module:
                 value.copy_(src[key])
     new.meta = dict(getattr(model, "meta", {}))
     return new.train(model.training)
+
+
+def grow(model: nn.Module, arch_args: dict) -> nn.Module:
+    """A copy of ``model`` built with ``arch_args`` (more blocks, say) that computes the same.
+
+    Every tensor of ``model`` is copied into the tensor of the same name and shape; the new
+    layers keep their initialisation. Residual blocks whose last convolution starts at zero
+    (:class:`~restorekit.models.layers.ResBlock`) are then the identity, so the grown network
+    starts exactly where ``model`` ended and training goes on from there, with the capacity
+    of the larger network but without its training from scratch (Net2DeeperNet, Chen et al.
+    2016). Any growth that would change the outputs (a layer renamed or reshaped, a new layer
+    that is not the identity) is an error, checked on a random image.
+    """
+    from restorekit.errors import ModelLoadError
+
+    new = create_model(model.arch, **{**model.arch_args, **arch_args})
+    if new.arch_args == model.arch_args:
+        return model
+    src, dst = model.state_dict(), new.state_dict()
+    what = f"{model.arch} {_differs(model.arch_args, new.arch_args)}"
+    for key, value in src.items():
+        if key not in dst or dst[key].shape != value.shape:
+            raise ModelLoadError(f"cannot grow {what}: its {key} has no place in the new network")
+    new.load_state_dict(src, strict=False)
+    if not _same_outputs(model, new):
+        raise ModelLoadError(f"cannot grow {what}: the new layers change its outputs")
+    new.meta = dict(getattr(model, "meta", {}))
+    return new.train(model.training)
+
+
+def _differs(old: dict, new: dict) -> str:
+    return ", ".join(f"{k} {old.get(k)} -> {v}" for k, v in new.items() if old.get(k) != v)
+
+
+def _same_outputs(a: nn.Module, b: nn.Module) -> bool:
+    size = max(32, 2 * a.multiple)
+    gen = torch.Generator().manual_seed(0)
+    x = torch.rand(1, a.in_channels, size, size, generator=gen)
+    args = (x, torch.full((1,), 25 / 255)) if getattr(a, "conditioned", False) else (x,)
+    was = a.training, b.training
+    a.eval(), b.eval()
+    try:
+        with torch.no_grad():
+            return torch.allclose(a(*args), b(*args), atol=1e-5)
+    finally:
+        a.train(was[0]), b.train(was[1])
