@@ -1,7 +1,12 @@
-"""Plot validation PSNR against patches seen for one or more training runs.
+"""Plot validation PSNR against patches seen (or CPU time) for one or more training runs.
 
     python scripts/plot_training.py runs/fastunet-gray runs/fastunet-color -o docs/training_curve.png
     python scripts/plot_training.py docs/training/fastunet.color-32k.csv -o curve.png
+    python scripts/plot_training.py --cpu runs/stage-a runs/stage-b -o stages.png
+
+With ``--cpu`` the x axis is the CPU time the training process used (``cpu_s`` in its log,
+which other work on the machine does not move), on a linear scale: the way to compare two
+ways of spending the same compute.
 
 Reads each run's log.csv (written by `restorekit train`; a run folder or the CSV itself, as
 `scripts/ship_model.py` keeps it under docs/training/) and prints the curve as a table too.
@@ -14,15 +19,17 @@ import csv
 from pathlib import Path
 
 
-def curve(run: Path) -> list[tuple[int, float]]:
+def curve(run: Path, x: str = "patches") -> list[tuple[float, float]]:
+    """(``x``, validation PSNR) at each validated step; ``x`` is a column of the log."""
     with (run if run.suffix == ".csv" else run / "log.csv").open(newline="") as f:
-        return [(int(r["patches"]), float(r["val_psnr"])) for r in csv.DictReader(f) if r["val_psnr"]]
+        return [(float(r[x]), float(r["val_psnr"])) for r in csv.DictReader(f) if r["val_psnr"]]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("runs", nargs="+", type=Path)
     parser.add_argument("-o", "--out", type=Path, required=True)
+    parser.add_argument("--cpu", action="store_true", help="x axis: CPU minutes, not patches seen")
     args = parser.parse_args()
 
     import matplotlib
@@ -35,13 +42,20 @@ def main() -> None:
 
     fig, ax = plt.subplots(figsize=(6, 4))
     for run in args.runs:
-        points = curve(run)
         label = run.stem if run.suffix == ".csv" else run.name
-        print(f"{label}: " + ", ".join(f"{p / 1000:.0f}k: {v:.2f}" for p, v in points))
-        ax.plot([p / 1000 for p, _ in points], [v for _, v in points], marker="o", label=label)
-    ax.set_xscale("log", base=2)  # PSNR grows about linearly in log(patches): the trend to extrapolate
-    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
-    ax.set_xlabel("training patches seen (thousands, log scale)")
+        if args.cpu:
+            points = [(x / 60, v) for x, v in curve(run, "cpu_s")]
+            print(f"{label}: " + ", ".join(f"{x:.0f} min: {v:.2f}" for x, v in points))
+        else:
+            points = [(x / 1000, v) for x, v in curve(run)]
+            print(f"{label}: " + ", ".join(f"{x:.0f}k: {v:.2f}" for x, v in points))
+        ax.plot([x for x, _ in points], [v for _, v in points], marker="o", label=label)
+    if args.cpu:
+        ax.set_xlabel("training CPU minutes")
+    else:  # PSNR grows about linearly in log(patches): the trend to extrapolate
+        ax.set_xscale("log", base=2)
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.set_xlabel("training patches seen (thousands, log scale)")
     ax.set_ylabel("validation PSNR (dB)")
     ax.grid(alpha=0.3)
     ax.legend()

@@ -1,0 +1,31 @@
+"""scripts/plot_training.py reads training logs and plots validation against patches or CPU time."""
+
+from __future__ import annotations
+
+import sys
+
+from conftest import load_script
+
+LOG = """step,patches,loss,lr,val_psnr,patches_per_s,elapsed_s,cpu_s
+200,600,-28.8,0.0001,,13.1,45.7,45.4
+1000,3000,-28.9,0.0001,28.78,13.0,240.0,220.0
+2000,6000,-29.0,0.0001,28.81,13.0,480.0,450.0
+"""
+
+
+def test_curve_reads_only_validated_steps_on_either_axis(tmp_path):
+    plot = load_script("plot_training")
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "log.csv").write_text(LOG)
+    assert plot.curve(tmp_path / "run") == [(3000.0, 28.78), (6000.0, 28.81)]
+    assert plot.curve(tmp_path / "run", "cpu_s") == [(220.0, 28.78), (450.0, 28.81)]
+
+
+def test_cpu_plot_prints_minutes_and_writes_the_figure(tmp_path, monkeypatch, capsys):
+    plot = load_script("plot_training")
+    (tmp_path / "stage.csv").write_text(LOG)
+    out = tmp_path / "fig.png"
+    monkeypatch.setattr(sys, "argv", ["plot_training.py", "--cpu", str(tmp_path / "stage.csv"), "-o", str(out)])
+    plot.main()
+    assert "stage: 4 min: 28.78, 8 min: 28.81" in capsys.readouterr().out
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
