@@ -5,10 +5,12 @@ with the training images carried in `.device/data` (``make device-data`` puts th
 
     PYTHONPATH=. python3 scripts/train_gpu.py --data .device/data --out $OUT/gpu --minutes 8
 
-For each shipped model it takes the recipe in ``configs/`` (architecture, noise, holdout
-validation), scales it to the GPU (``--batch-size`` patches of ``--patch-size``, bf16
-autocast and channels-last, which ``restorekit train`` uses on CUDA), measures a few steps
-to turn its share of the time budget into a step count (so the schedule ends on time), and
+For each shipped model it takes the recipe in ``configs/`` (noise, holdout validation) with
+the architecture of the weights that ship now (a model built on another, as the real-noise
+ones on the Gaussian ones, starts from the run this call trained), scales it to the GPU
+(``--batch-size`` patches of ``--patch-size``, bf16 autocast and channels-last, which
+``restorekit train`` uses on CUDA), measures a few steps to turn its share of the time
+budget into a step count (so the schedule ends on time), and
 trains. The schedule is "wsd" (the rate held, then decayed over the last fifth): a later
 GPU session extends a run exactly with ``restorekit train --out OUT/<model> --resume
 --steps MORE`` (it goes on from the run's ``stable.pt``). Everything lands in
@@ -45,10 +47,22 @@ def plan(name: str, args, data: Path):
 
     config, folders = RECIPES[name]
     cfg = TrainConfig.from_file(ROOT / config)
+    if cfg.init_from:  # built on another model: the one this call trained, where it did
+        base = Path(args.out) / cfg.init_from
+        start = str(base) if (base / "best.safetensors").exists() else cfg.init_from
+        cfg = cfg.replace(init_from=start, arch_args={})  # {}: the starting model's architecture
+    else:  # from scratch: the architecture that ships now
+        cfg = cfg.replace(arch_args=shipped_arch_args(name))
     return cfg.replace(data=tuple(str(data / f) for f in folders), out=str(Path(args.out) / name),
                        device=args.device, batch_size=args.batch_size, patch_size=args.patch_size,
                        lr=cfg.lr * args.lr_scale, warmup=args.warmup, val_every=args.val_every,
                        save_every=args.save_every, cache_mb=4096, schedule="wsd", decay=0.2)
+
+
+def shipped_arch_args(name: str) -> dict:
+    """The architecture arguments of the shipped weights ``name`` (their channels aside)."""
+    meta = json.loads((ROOT / "restorekit" / "weights" / f"{name}.json").read_text())
+    return {k: v for k, v in meta["arch_args"].items() if k != "channels"}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -42,18 +42,37 @@ def test_recipe_smoke_on_cpu_trains_records_and_resumes(tmp_path, monkeypatch):
         assert (out / name / "best.safetensors").exists()
         from restorekit.models import load_model
 
-        assert load_model(out / name).in_channels == channels
+        model = load_model(out / name)
+        assert model.in_channels == channels and model.arch_args["widths"] == [8, 16, 32]
+    assert json.loads((out / "fastunet.gray-real" / "config.json").read_text())["init_from"] == str(out / "fastunet.gray")
     before = (out / "fastunet.gray" / "last.pt").read_bytes()
     assert script.main(args) == 0  # finished runs are left as they are
     assert (out / "fastunet.gray" / "last.pt").read_bytes() == before
 
 
 def _small(plan):
-    """The shipped recipes with a tiny network (so from scratch, not from a shipped model's
-    weights) and few held-out images (test data is small)."""
+    """The shipped recipes with a tiny network and few held-out images (test data is small);
+    the ones built on another model start from this call's tiny run of it."""
 
     def small(name, args, data):
         cfg = plan(name, args, data)
-        return cfg.replace(arch_args={"widths": [8, 16, 32], "blocks": 1}, holdout=2, init_from=None)
+        if cfg.init_from:
+            assert cfg.init_from == str(Path(args.out) / cfg.init_from.split("/")[-1]) and cfg.arch_args == {}
+            return cfg.replace(holdout=2)
+        return cfg.replace(arch_args={"widths": [8, 16, 32], "blocks": 1}, holdout=2)
 
     return small
+
+
+def test_recipe_trains_the_shipped_architecture_and_builds_on_the_shipped_model_when_alone(tmp_path):
+    from argparse import Namespace
+
+    from restorekit.models import load_model
+
+    script = load_script("train_gpu")
+    args = Namespace(out=str(tmp_path), device="cpu", batch_size=2, patch_size=32, lr_scale=1.0, warmup=1,
+                     val_every=2, save_every=2)
+    shipped = {k: v for k, v in load_model("fastunet.color").arch_args.items() if k != "channels"}
+    assert script.plan("fastunet.color", args, tmp_path).arch_args == shipped
+    real = script.plan("fastunet.color-real", args, tmp_path)  # no fastunet.color run in tmp_path
+    assert real.init_from == "fastunet.color" and real.arch_args == {}

@@ -41,7 +41,9 @@ class TrainConfig:
     holdout: int = 0  # without --val: hold out N training images (never trained on) and validate on them
     cache_mb: float = 1024
     device: str = "cpu"
-    init_from: str | None = None  # start from these weights (fine-tuning)
+    # Start from these weights (fine-tuning), in their architecture; arch_args that ask for
+    # more (blocks, say) grow it first, the new layers starting as the identity (models.adapt.grow)
+    init_from: str | None = None
     freeze: int = 0  # fine-tuning: keep the first N convolutions fixed
     self_supervised: str | None = None  # None (clean targets), "n2v" or "neighbor2neighbor"
 
