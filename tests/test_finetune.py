@@ -162,6 +162,21 @@ def test_finetune_cli_adapts_channels_and_freezes(folders, tmp_path, run_cli):
     assert not torch.equal(tuned.tail.weight, adapted.tail.weight)  # trained
 
 
+def test_finetune_cli_grows_the_model(folders, tmp_path, run_cli):
+    clean, _ = folders
+    start = save_weights(tmp_path / "start.safetensors", create_model("fastunet", channels=1, **TINY["fastunet"]))
+    common = ["--data", clean, "--noise", "gaussian:25", "--steps", "2", "--batch-size", "2", "--patch-size", "32",
+              "--quiet"]
+    code, _, err = run_cli("finetune", "--from", start, "--grow", '{"blocks": 2}', *common, "--out", tmp_path / "ft")
+    assert code == 0, err
+    from restorekit.models import load_model
+
+    assert load_model(tmp_path / "ft").arch_args["blocks"] == 2
+    for bad, says in (("{blocks: 2}", "--grow is not valid JSON"), ("[2]", "--grow takes a JSON object")):
+        code, _, err = run_cli("finetune", "--from", start, "--grow", bad, *common, "--out", tmp_path / "bad")
+        assert code == 1 and err.startswith(f"error: {says}") and len(err.strip().splitlines()) == 1
+
+
 def test_finetune_from_missing_model_is_one_line(tmp_path, run_cli):
     code, _, err = run_cli("finetune", "--from", tmp_path / "nope.safetensors", "--data", tmp_path, "--out", tmp_path / "x")
     assert code == 1 and err.startswith("error:") and len(err.strip().splitlines()) == 1

@@ -65,18 +65,24 @@ def train_command(arch_args, self_supervised, method, **options):
         --batch-size 8 --patch-size 40 --out runs/dncnn-s25
     restorekit train --self-supervised --arch fastunet --data my_noisy_scans/ --steps 400 --out runs/n2n
     """
-    given = {}
-    if arch_args:
-        try:
-            given["arch_args"] = json.loads(arch_args)
-        except json.JSONDecodeError as exc:
-            from restorekit.errors import RestorekitError
-
-            raise RestorekitError(f"--arch-args is not valid JSON: {exc}") from None
+    given = {"arch_args": parse_json("--arch-args", arch_args)} if arch_args else {}
     if self_supervised:
         given["self_supervised"] = method
         options["noise"] = options["noise"] or "none"  # the images are noisy already
     run_training(given, required=("arch", "data", "out"), **options)
+
+
+def parse_json(option: str, text: str) -> dict:
+    """An option's JSON object, or one clear error."""
+    from restorekit.errors import RestorekitError
+
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise RestorekitError(f"{option} is not valid JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise RestorekitError(f"{option} takes a JSON object, e.g. '{{\"blocks\": 4}}'; got {text}")
+    return value
 
 
 def run_training(given: dict, *, required, config_file, resume, overwrite, quiet, epochs, data, **options) -> None:
