@@ -1,7 +1,7 @@
 """Ship a trained run as a pretrained model of the package, with its measured PSNR.
 
     python scripts/ship_model.py runs/fastunet-gray fastunet.gray --data ../shared/data/test/BSD68
-    python scripts/ship_model.py runs/fastunet-color fastunet.color --data ../shared/data/test/CBSD68
+    python scripts/ship_model.py runs/fastunet-color fastunet.color --data ../shared/data/test/CBSD68 --half
     python scripts/ship_model.py runs/fastunet-color-real fastunet.color-real \
         --pairs ../shared/data/test/Nam25 --blind-level self-calibrated
 
@@ -21,6 +21,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import torch
+
 from restorekit.atomic import atomic_write
 from restorekit.evaluate import evaluate
 from restorekit.evaluate.benchmark import paired_images
@@ -28,7 +30,7 @@ from restorekit.infer.apply import SELF_CALIBRATED
 from restorekit.infer.network import NetworkRestorer
 from restorekit.io import list_images
 from restorekit.models import list_models, load_model, resolve_model_path
-from restorekit.models.weights import read_meta, save_weights
+from restorekit.models.weights import read_meta, round_weights, save_weights
 
 ROOT = Path(__file__).resolve().parents[1]
 WEIGHTS = ROOT / "restorekit" / "weights"
@@ -47,6 +49,8 @@ def main() -> None:
                              "restorekit.infer.apply.calibrated_level) instead of a stored constant")
     parser.add_argument("--last", action="store_true",
                         help="ship the run's last step (last.pt) instead of its best validated weights")
+    parser.add_argument("--half", action="store_true",
+                        help="store the weights in float16 (half the file; measured after rounding)")
     args = parser.parse_args()
     if not args.data and not args.pairs:
         parser.error("give --data (Gaussian noise) and/or --pairs (real noise)")
@@ -65,6 +69,9 @@ def main() -> None:
         model.meta["training"]["started_from"] = {"name": parent, **read_meta(resolve_model_path(parent))["training"]}
     if getattr(model, "arch_args", {}).get("rep"):  # trained with re-parameterisable branches:
         model.fold()  # ship the plain network (same outputs, a plain layer's cost)
+    dtype = torch.float16 if args.half else None
+    if dtype is not None:
+        round_weights(model, dtype)  # every figure below is of the weights as stored
     if args.blind_level:
         model.meta.pop("blind_sigma", None)
         model.meta["blind_level"] = args.blind_level
@@ -86,7 +93,7 @@ def main() -> None:
             print(f"{args.name} {dataset} sigma {sigma} ({mode}): {record.psnr:.3f} dB", flush=True)
     meta = {k: v for k, v in model.meta.items() if k not in ("arch", "arch_args")}
     meta.update({k: v for k, v in scores.items() if v}, protocol="paper (../shared/data/README.md), 8-bit output")
-    path = save_weights(WEIGHTS / f"{args.name}.safetensors", model, meta)
+    path = save_weights(WEIGHTS / f"{args.name}.safetensors", model, meta, dtype=dtype)
     print(f"wrote {path} and {path.with_suffix('.json')}")
     log = Path(args.run) / "log.csv"
     if log.is_file():

@@ -57,3 +57,36 @@ def test_a_run_started_from_a_shipped_model_keeps_that_models_record(tmp_path, m
     started = json.loads((tmp_path / "weights" / "fastunet.test.json").read_text())["training"]["started_from"]
     assert started["name"] == "fastunet.color"
     assert started["patches_seen"] == parent["patches_seen"] and started["config"] == parent["config"]
+
+
+def test_half_ships_float16_weights_and_the_figures_are_of_them(tmp_path, monkeypatch, color_image):
+    import torch
+    from safetensors import safe_open
+
+    from restorekit.evaluate import evaluate
+    from restorekit.evaluate.benchmark import paired_images
+    from restorekit.infer.network import NetworkRestorer
+    from restorekit.io import write_image
+    from restorekit.models import create_model, load_model
+    from restorekit.models.weights import save_weights
+
+    run = tmp_path / "run"
+    save_weights(run / "best.safetensors", create_model("fastunet", channels=3, widths=[8, 16, 32], blocks=1),
+                 {"blind_sigma": 0.1, "training": {"noise": "gaussian:0-75"}})
+    rng = np.random.default_rng(1)
+    write_image(tmp_path / "pairs" / "clean" / "a.png", color_image)
+    write_image(tmp_path / "pairs" / "noisy" / "a.png", np.clip(color_image + rng.normal(0, 0.05, color_image.shape), 0, 1))
+    script = load_script("ship_model")
+    monkeypatch.setattr(script, "WEIGHTS", tmp_path / "weights")
+    monkeypatch.setattr(script, "CURVES", tmp_path / "curves")
+    monkeypatch.setattr(sys, "argv", ["ship_model.py", str(run), "fastunet.test", "--pairs", str(tmp_path / "pairs"),
+                                      "--half"])
+    script.main()
+    shipped = tmp_path / "weights" / "fastunet.test.safetensors"
+    with safe_open(str(shipped), framework="pt") as f:
+        assert {f.get_tensor(k).dtype for k in f.keys()} == {torch.float16}
+    meta = json.loads(shipped.with_suffix(".json").read_text())
+    assert meta["stored_dtype"] == "float16"
+    clean, noisy = paired_images(tmp_path / "pairs")
+    (_, record) = evaluate([NetworkRestorer(load_model(shipped), "x")], clean, "real", noisy_dir=noisy, dataset="pairs")
+    assert round(record.psnr, 3) == meta["psnr_real"]["pairs"]  # measured on the stored weights

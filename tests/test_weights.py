@@ -13,7 +13,7 @@ import restorekit.models as models
 from restorekit.errors import ModelLoadError
 from restorekit.models import create_model, list_architectures, list_models, load_model
 from restorekit.models.foreign import from_state_dict, load_foreign
-from restorekit.models.weights import load_weights, save_weights
+from restorekit.models.weights import load_weights, round_weights, save_weights
 from conftest import shared_anchor
 
 SMALL = {"dncnn": dict(depth=4, features=8), "dae": dict(features=4, levels=2),
@@ -48,6 +48,35 @@ def test_round_trip_gives_identical_outputs(tmp_path, arch, channels):
     assert loaded.meta["arch"] == arch and loaded.meta["noise"] == "gaussian:25"
     assert torch.equal(_output(model, channels), _output(loaded, channels))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.json", "m.safetensors"]  # no temp files left
+
+
+@pytest.mark.parametrize("arch", list_architectures())
+def test_half_precision_storage_is_what_round_weights_measures(tmp_path, arch):
+    model = _trained_a_little(arch, 3)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    full = save_weights(tmp_path / "full.safetensors", model, {"stored_dtype": "float16"})  # stale key dropped
+    half = save_weights(tmp_path / "half.safetensors", model, {}, dtype=torch.float16)
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())  # saving rounds no model
+    assert half.stat().st_size < 0.6 * full.stat().st_size
+    assert "stored_dtype" not in json.loads(full.with_suffix(".json").read_text())
+    assert json.loads(half.with_suffix(".json").read_text())["stored_dtype"] == "float16"
+    loaded = load_weights(half)
+    assert all(p.dtype == torch.float32 for p in loaded.parameters())  # computes in float32
+    rounded = round_weights(model, torch.float16)
+    assert torch.equal(_output(rounded, 3), _output(loaded, 3))  # the measured model is the file
+    assert not torch.equal(_output(rounded, 3), _output(load_weights(full), 3))  # rounding did change it
+    assert torch.allclose(_output(rounded, 3), _output(load_weights(full), 3), atol=1e-2)
+
+
+def test_half_precision_refuses_weights_it_cannot_hold(tmp_path):
+    model = create_model("dncnn", depth=3, features=4)
+    with torch.no_grad():
+        next(model.parameters())[0] = 1e6  # beyond float16's 65504
+    with pytest.raises(ValueError, match="does not fit torch.float16"):
+        save_weights(tmp_path / "m.safetensors", model, {}, dtype=torch.float16)
+    with pytest.raises(ValueError, match="does not fit"):
+        round_weights(model, torch.float16)
+    assert not (tmp_path / "m.safetensors").exists()
 
 
 def test_sidecar_holds_arch_args_and_meta(tmp_path):

@@ -4,6 +4,8 @@ The JSON sidecar holds ``arch`` and ``arch_args`` (enough for ``create_model`` t
 network) and whatever the trainer adds: training data, noise range, recipe, measured PSNR.
 The same JSON is also embedded in the safetensors header, so a lone ``.safetensors`` file
 that lost its sidecar still loads. Safetensors holds tensors only: loading never unpickles.
+Weights may be stored in half precision (``dtype=torch.float16``: half the file, the model
+still computes in float32); :func:`round_weights` first, so that what is measured is what ships.
 
 >>> save_weights("runs/a/best.safetensors", model, {"noise": "gaussian:25"})   # doctest: +SKIP
 >>> model = load_weights("runs/a/best.safetensors"); model.meta["noise"]      # doctest: +SKIP
@@ -16,6 +18,7 @@ import json
 import os
 from pathlib import Path
 
+import torch
 from torch import nn
 
 from restorekit.atomic import atomic_path
@@ -40,10 +43,35 @@ def sidecar_path(path: str | os.PathLike) -> Path:
     return Path(path).with_suffix(".json")
 
 
-def save_weights(path: str | os.PathLike, model: nn.Module, meta: dict | None = None) -> Path:
+def round_weights(model: nn.Module, dtype: torch.dtype) -> nn.Module:
+    """Round ``model``'s floating-point parameters and buffers to ``dtype`` and back, in place.
+
+    The model keeps computing in its own precision; its weights become exactly what
+    ``save_weights(..., dtype=dtype)`` stores, so a measurement after this is of the file.
+    """
+    state = unwrap(model).state_dict()
+    with torch.no_grad():
+        for key, rounded in _cast(state, dtype).items():
+            state[key].copy_(rounded)
+    return model
+
+
+def _cast(tensors: dict[str, torch.Tensor], dtype: torch.dtype) -> dict[str, torch.Tensor]:
+    """The floating-point tensors in ``dtype`` (the others as they are); refuses an overflow."""
+    out = {k: v.to(dtype) if v.is_floating_point() else v for k, v in tensors.items()}
+    for key, value in out.items():
+        if value.is_floating_point() and not torch.isfinite(value).all():
+            raise ValueError(f"{key} does not fit {dtype}: largest magnitude {tensors[key].abs().max():.3g}")
+    return out
+
+
+def save_weights(path: str | os.PathLike, model: nn.Module, meta: dict | None = None,
+                 dtype: torch.dtype | None = None) -> Path:
     """Write ``path`` (.safetensors) and its ``.json`` sidecar atomically; return the path.
 
     ``model`` must come from ``create_model`` (it needs ``arch`` and ``arch_args``).
+    ``dtype`` (e.g. ``torch.float16``) stores the floating-point tensors in that precision;
+    loading casts them back to the model's. The sidecar records it as ``"stored_dtype"``.
     """
     from safetensors.torch import save_file
 
@@ -57,10 +85,15 @@ def save_weights(path: str | os.PathLike, model: nn.Module, meta: dict | None = 
     clash = {"arch", "arch_args"} & set(meta)
     if clash:
         raise ValueError(f"meta may not set {sorted(clash)}: they come from the model")
+    meta.pop("stored_dtype", None)  # describes the file written now, not one read before
+    if dtype is not None:
+        meta["stored_dtype"] = str(dtype).removeprefix("torch.")
     info = {"arch": model.arch, "arch_args": model.arch_args, **meta}
     text = json.dumps(info, indent=2, sort_keys=False)  # fails early if meta is not JSON
     # clone: contiguous CPU copies that share no storage (safetensors refuses shared tensors)
     tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in model.state_dict().items()}
+    if dtype is not None:
+        tensors = _cast(tensors, dtype)
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as tmp:
         save_file(tensors, str(tmp), metadata={_META_KEY: text})
