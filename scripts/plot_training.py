@@ -2,7 +2,7 @@
 
     python scripts/plot_training.py runs/fastunet-gray runs/fastunet-color -o docs/training_curve.png
     python scripts/plot_training.py docs/training/fastunet.color-32k.csv -o curve.png
-    python scripts/plot_training.py --cpu runs/stage-a runs/stage-b -o stages.png
+    python scripts/plot_training.py --cpu runs/stage-a runs/stage-b -o stages.png --label A --label B
 
 With ``--cpu`` the x axis is the CPU time the training process used (``cpu_s`` in its log,
 which other work on the machine does not move), on a linear scale: the way to compare two
@@ -30,7 +30,14 @@ def main() -> None:
     parser.add_argument("runs", nargs="+", type=Path)
     parser.add_argument("-o", "--out", type=Path, required=True)
     parser.add_argument("--cpu", action="store_true", help="x axis: CPU minutes, not patches seen")
+    parser.add_argument("--label", action="append", dest="labels",
+                        help="legend name of a run, once per run in order (default: the runs' names)")
     args = parser.parse_args()
+    names = [run.stem if run.suffix == ".csv" else run.name for run in args.runs]
+    if args.labels:
+        names = args.labels
+        if len(names) != len(args.runs):
+            parser.error(f"{len(names)} --label for {len(args.runs)} runs")
 
     import matplotlib
     import matplotlib.ticker
@@ -41,8 +48,7 @@ def main() -> None:
     from restorekit.atomic import atomic_path
 
     fig, ax = plt.subplots(figsize=(6, 4))
-    for run in args.runs:
-        label = run.stem if run.suffix == ".csv" else run.name
+    for run, label in zip(args.runs, names):
         if args.cpu:
             points = [(x / 60, v) for x, v in curve(run, "cpu_s")]
             print(f"{label}: " + ", ".join(f"{x:.0f} min: {v:.2f}" for x, v in points))

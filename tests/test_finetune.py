@@ -61,12 +61,31 @@ def test_a_grown_model_computes_what_it_grew_from(rep):
     assert grow(small, dict(small.arch_args)) is small  # nothing to grow
 
 
+@pytest.mark.parametrize("rep", [False, True])
+def test_a_widened_model_computes_what_it_grew_from_and_trains_its_new_channels(rep):
+    torch.manual_seed(0)
+    small = _randomise(create_model("fastunet", channels=3, widths=[8, 16, 32], blocks=2, rep=rep))
+    wide = grow(small, {"widths": [12, 16, 40]}).eval()
+    assert wide.head.weight.shape[0] == 12 and wide.down2.weight.shape[0] == 40
+    x, sigma = torch.rand(2, 3, 40, 48), torch.tensor([0.05, 0.2])
+    with torch.no_grad():
+        torch.testing.assert_close(wide(x, sigma), small(x, sigma), atol=1e-5, rtol=1e-4)
+    assert wide.head.weight[8:].abs().sum() > 0  # new channels carry features ...
+    assert wide.tail.weight[:, 8:].abs().sum() == 0  # ... that nothing reads yet
+    loss = (wide.train()(x, sigma) - x).square().mean()
+    loss.backward()
+    assert wide.tail.weight.grad[:, 8:].abs().sum() > 0  # training turns them on: no dead symmetry
+    both = grow(small, {"widths": [12, 16, 32], "blocks": 3})  # wider and deeper at once
+    with torch.no_grad():
+        torch.testing.assert_close(both.eval()(x, sigma), small(x, sigma), atol=1e-5, rtol=1e-4)
+
+
 def test_growth_that_would_change_the_outputs_is_refused(monkeypatch):
     small = _randomise(create_model("fastunet", channels=1, widths=[8, 16, 32], blocks=1))
-    with pytest.raises(ModelLoadError, match=r"cannot grow fastunet widths \[8, 16, 32\] -> \[8, 16, 48\]: its down2.weight"):
-        grow(small, {"widths": [8, 16, 48]})  # a reshaped layer
-    with pytest.raises(ModelLoadError, match="depth 4 -> 6: its body"):
-        grow(create_model("dncnn", channels=1, depth=4, features=8), {"depth": 6})  # layers renumbered
+    with pytest.raises(ModelLoadError, match=r"cannot grow fastunet widths \[8, 16, 32\] -> \[8, 16, 16\]: its down2.weight"):
+        grow(small, {"widths": [8, 16, 16]})  # a narrowed layer
+    with pytest.raises(ModelLoadError, match="depth 4 -> 6: (its body|the new layers change)"):
+        grow(_randomise(create_model("dncnn", channels=1, depth=4, features=8)), {"depth": 6})  # layers renumbered
     import restorekit.models.adapt as adapt
 
     real = adapt.create_model

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+import pytest
 from conftest import load_script
 
 LOG = """step,patches,loss,lr,val_psnr,patches_per_s,elapsed_s,cpu_s
@@ -29,3 +30,18 @@ def test_cpu_plot_prints_minutes_and_writes_the_figure(tmp_path, monkeypatch, ca
     plot.main()
     assert "stage: 4 min: 28.78, 8 min: 28.81" in capsys.readouterr().out
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_labels_name_the_curves_one_per_run(tmp_path, monkeypatch, capsys):
+    plot = load_script("plot_training")
+    (tmp_path / "a.csv").write_text(LOG)
+    (tmp_path / "b.csv").write_text(LOG)
+    argv = ["plot_training.py", str(tmp_path / "a.csv"), str(tmp_path / "b.csv"), "-o", str(tmp_path / "f.png")]
+    monkeypatch.setattr(sys, "argv", argv + ["--label", "grown", "--label", "same size, 2 blocks"])
+    plot.main()
+    out = capsys.readouterr().out
+    assert "grown: 3k: 28.78" in out and "same size, 2 blocks: 3k" in out
+    monkeypatch.setattr(sys, "argv", argv + ["--label", "only one"])
+    with pytest.raises(SystemExit):
+        plot.main()
+    assert "1 --label for 2 runs" in capsys.readouterr().err

@@ -11,8 +11,9 @@ from restorekit.cli.train import parse_json, run_training, training_options
 @app.command("finetune")
 @click.option("--from", "init_from", required=True, help="Starting model: a shipped name, a .safetensors file or a run directory.")
 @click.option("--freeze", type=int, help="Keep the first N convolutions fixed.")
-@click.option("--grow", help='Grow the starting model first, e.g. \'{"blocks": 4}\': the new blocks start as '
-                             "the identity, so training goes on from the model's quality with more capacity.")
+@click.option("--grow", help='Grow the starting model first, e.g. \'{"blocks": 4}\' or \'{"widths": [48, 64, 128]}\': '
+                             "it starts out computing what it did, so training goes on from the model's quality "
+                             "with more capacity.")
 @click.option("--self-supervised", "self_supervised", type=click.Choice(["neighbor2neighbor", "n2v"]),
               help="Fine-tune on noisy images alone with this method.")
 @training_options
@@ -21,7 +22,7 @@ def finetune_command(init_from, freeze, grow, self_supervised, **options):
 
     The architecture comes from the starting model; when --channels differs from the
     model's, its first and last layers are adapted (gray <-> colour), and --grow makes it
-    deeper first.
+    deeper or wider first.
 
     \b
     restorekit finetune --from fastunet.gray --data ../shared/data/train/Train400 \\

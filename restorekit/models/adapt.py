@@ -1,4 +1,4 @@
-"""Adapt a model for fine-tuning: to another channel count (gray <-> colour), or grown deeper.
+"""Adapt a model for fine-tuning: to another channel count (gray <-> colour), or grown.
 
 Only the first and the last convolution depend on the channel count. Their weights are
 mapped so that the adapted model behaves like the original on gray content:
@@ -53,15 +53,19 @@ def adapt_channels(model: nn.Module, channels: int) -> nn.Module:
 
 
 def grow(model: nn.Module, arch_args: dict) -> nn.Module:
-    """A copy of ``model`` built with ``arch_args`` (more blocks, say) that computes the same.
+    """A copy of ``model`` built with ``arch_args`` (more blocks, wider levels) that computes the same.
 
-    Every tensor of ``model`` is copied into the tensor of the same name and shape; the new
-    layers keep their initialisation. Residual blocks whose last convolution starts at zero
-    (:class:`~restorekit.models.layers.ResBlock`) are then the identity, so the grown network
-    starts exactly where ``model`` ended and training goes on from there, with the capacity
-    of the larger network but without its training from scratch (Net2DeeperNet, Chen et al.
-    2016). Any growth that would change the outputs (a layer renamed or reshaped, a new layer
-    that is not the identity) is an error, checked on a random image.
+    Deeper (Net2DeeperNet, Chen et al. 2016): every tensor of ``model`` is copied into the
+    tensor of the same name; the new layers keep their initialisation, and residual blocks
+    whose last convolution starts at zero (:class:`~restorekit.models.layers.ResBlock`) are
+    the identity. Wider: a layer with more channels gets the old weights in its leading
+    slice; its new output channels keep their random initialisation, and every weight that
+    *reads* a new channel starts at zero, so the old channels compute what they did while the
+    new ones carry features nothing uses yet; training then turns them on (a symmetry-free
+    Net2WiderNet). Either way the grown network starts exactly where ``model`` ended, with the
+    capacity of the larger one but without its training from scratch. Any growth that would
+    change the outputs (a layer renamed, narrowed or renumbered, a new layer that is not the
+    identity) is an error, checked on a random image.
     """
     from restorekit.errors import ModelLoadError
 
@@ -70,14 +74,31 @@ def grow(model: nn.Module, arch_args: dict) -> nn.Module:
         return model
     src, dst = model.state_dict(), new.state_dict()
     what = f"{model.arch} {_differs(model.arch_args, new.arch_args)}"
-    for key, value in src.items():
-        if key not in dst or dst[key].shape != value.shape:
-            raise ModelLoadError(f"cannot grow {what}: its {key} has no place in the new network")
-    new.load_state_dict(src, strict=False)
+    inputs = _input_dims(new)
+    with torch.no_grad():
+        for key, value in src.items():
+            target = dst.get(key)
+            if target is None or target.dim() != value.dim() or any(
+                    n < o for n, o in zip(target.shape, value.shape)):
+                raise ModelLoadError(f"cannot grow {what}: its {key} has no place in the new network")
+            if key in inputs:  # weights reading channels the old network did not have
+                target.narrow(inputs[key], value.shape[inputs[key]], target.shape[inputs[key]] - value.shape[inputs[key]]).zero_()
+            target[tuple(slice(0, n) for n in value.shape)] = value
     if not _same_outputs(model, new):
         raise ModelLoadError(f"cannot grow {what}: the new layers change its outputs")
     new.meta = dict(getattr(model, "meta", {}))
     return new.train(model.training)
+
+
+def _input_dims(model: nn.Module) -> dict[str, int]:
+    """``{state key: dimension indexing input channels}`` for the weights of convolutions and linears."""
+    dims = {}
+    for name, module in model.named_modules():
+        if isinstance(module, (nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)):
+            dims[f"{name}.weight"] = 0  # [in, out / groups, *kernel]
+        elif isinstance(module, (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear)):
+            dims[f"{name}.weight"] = 1  # [out, in / groups, *kernel]
+    return dims
 
 
 def _differs(old: dict, new: dict) -> str:

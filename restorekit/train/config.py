@@ -42,7 +42,7 @@ class TrainConfig:
     cache_mb: float = 1024
     device: str = "cpu"
     # Start from these weights (fine-tuning), in their architecture; arch_args that ask for
-    # more (blocks, say) grow it first, the new layers starting as the identity (models.adapt.grow)
+    # more (blocks, widths) grow it first, computing what it did (models.adapt.grow)
     init_from: str | None = None
     freeze: int = 0  # fine-tuning: keep the first N convolutions fixed
     self_supervised: str | None = None  # None (clean targets), "n2v" or "neighbor2neighbor"
