@@ -165,9 +165,9 @@ def test_list_models_is_a_list_of_names():
 # the flattened tensor (which a flip or a permutation changes). Recorded with the FastUNet of
 # commit e521433, before it moved to the shared layers; equal to float32 rounding (~1e-9).
 SHIPPED_CHECKSUMS = {
-    # the 16,000-step gray run continued on 96x96 patches, recorded when it shipped (2026-12-05)
-    "fastunet.gray": (-0.00029703262456071876, 0.004007067114082245, -0.00019500117350745793),
-    # the 32,000-step colour run continued on 96x96 then 128x128 patches (MSE), shipped 2026-12-05
+    # grown to 4 blocks per level, then level 1 widened to 48 (float16 storage); shipped 2026-12-05
+    "fastunet.gray": (-0.00037838870193809273, 0.004022874013609504, 0.00014121072456634308),
+    # grown to 4 blocks per level, shipped 2026-12-05
     "fastunet.color": (0.00031963494709796376, 0.007244370212463114, 0.00015228528952948022),
     # recorded when it shipped (commit ebf6fde)
     "fastunet.color-real": (-0.003408769759375395, 0.007564706231924129, -0.0015175591109578112),
@@ -196,7 +196,9 @@ def test_shipped_weights_fit_exactly_and_give_the_recorded_outputs(name):
     stored = load_file(str(models.resolve_model_path(name)))
     own = model.state_dict()
     assert sorted(stored) == sorted(own)  # no missing, no unexpected keys
-    assert all(torch.equal(stored[k], own[k]) for k in own)  # loaded bit for bit
+    assert all(torch.equal(stored[k].to(own[k].dtype), own[k]) for k in own)  # loaded bit for bit
+    dtype = getattr(torch, model.meta.get("stored_dtype", "float32"))  # as the sidecar says
+    assert all(v.dtype == dtype for v in stored.values() if v.is_floating_point())
     x = _pattern(model.in_channels)
     with torch.no_grad():
         noise = (x - model(x, torch.tensor([10 / 255, 40 / 255]))).double()
