@@ -66,7 +66,11 @@ def main() -> None:
         model.meta.setdefault("validation", {})["psnr"] = _last_validation(Path(args.run) / "log.csv", state["step"])
     parent = model.meta.get("training", {}).get("config", {}).get("init_from")
     if parent in list_models():  # trained on from a shipped model: keep its history, as the name may move on
-        model.meta["training"]["started_from"] = {"name": parent, **read_meta(resolve_model_path(parent))["training"]}
+        shipped = read_meta(resolve_model_path(parent))["training"]
+        if shipped.get("config") == model.meta["training"].get("config"):  # this very run, shipped again
+            model.meta["training"]["started_from"] = shipped.get("started_from")  # (say, --half)
+        else:
+            model.meta["training"]["started_from"] = {"name": parent, **shipped}
     if getattr(model, "arch_args", {}).get("rep"):  # trained with re-parameterisable branches:
         model.fold()  # ship the plain network (same outputs, a plain layer's cost)
     dtype = torch.float16 if args.half else None

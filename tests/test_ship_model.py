@@ -90,3 +90,26 @@ def test_half_ships_float16_weights_and_the_figures_are_of_them(tmp_path, monkey
     clean, noisy = paired_images(tmp_path / "pairs")
     (_, record) = evaluate([NetworkRestorer(load_model(shipped), "x")], clean, "real", noisy_dir=noisy, dataset="pairs")
     assert round(record.psnr, 3) == meta["psnr_real"]["pairs"]  # measured on the stored weights
+
+
+def test_shipping_the_shipped_run_again_keeps_its_history_once(tmp_path, monkeypatch, color_image):
+    """Re-shipping the run that made a shipped model (say, to store it --half) must not nest it in itself."""
+    from restorekit.io import write_image
+    from restorekit.models import create_model
+    from restorekit.models.weights import read_meta, save_weights
+
+    parent = read_meta(Path(__file__).parents[1] / "restorekit" / "weights" / "fastunet.color.json")["training"]
+    assert parent["config"]["init_from"] == "fastunet.color"  # the shipped colour run trained on from its predecessor
+    run = tmp_path / "run"
+    own = {k: v for k, v in parent.items() if k != "started_from"}
+    save_weights(run / "best.safetensors", create_model("fastunet", channels=3, widths=[8, 16, 32], blocks=1),
+                 {"training": own})
+    write_image(tmp_path / "pairs" / "clean" / "a.png", color_image)
+    write_image(tmp_path / "pairs" / "noisy" / "a.png", color_image)
+    script = load_script("ship_model")
+    monkeypatch.setattr(script, "WEIGHTS", tmp_path / "weights")
+    monkeypatch.setattr(script, "CURVES", tmp_path / "curves")
+    monkeypatch.setattr(sys, "argv", ["ship_model.py", str(run), "fastunet.test", "--pairs", str(tmp_path / "pairs")])
+    script.main()
+    shipped = json.loads((tmp_path / "weights" / "fastunet.test.json").read_text())["training"]
+    assert shipped["started_from"] == parent["started_from"]
