@@ -81,8 +81,9 @@ def grow(model: nn.Module, arch_args: dict) -> nn.Module:
             if target is None or target.dim() != value.dim() or any(
                     n < o for n, o in zip(target.shape, value.shape)):
                 raise ModelLoadError(f"cannot grow {what}: its {key} has no place in the new network")
-            if key in inputs:  # weights reading channels the old network did not have
-                target.narrow(inputs[key], value.shape[inputs[key]], target.shape[inputs[key]] - value.shape[inputs[key]]).zero_()
+            dim = inputs.get(key)
+            if dim is not None and target.shape[dim] > value.shape[dim]:  # weights reading new channels
+                target.narrow(dim, value.shape[dim], target.shape[dim] - value.shape[dim]).zero_()
             target[tuple(slice(0, n) for n in value.shape)] = value
     if not _same_outputs(model, new):
         raise ModelLoadError(f"cannot grow {what}: the new layers change its outputs")
