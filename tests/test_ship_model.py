@@ -37,26 +37,46 @@ def test_ship_a_real_noise_run_with_pairs_and_a_self_calibrated_level(tmp_path, 
     assert (tmp_path / "curves" / "fastunet.test-real.csv").read_text().startswith("step")
 
 
-def test_a_run_started_from_a_shipped_model_keeps_that_models_record(tmp_path, monkeypatch, color_image):
-    """Shipping under the parent's own name replaces it: its training record must travel along."""
+def _ship_a_tiny_run(tmp_path, monkeypatch, image, training: dict) -> dict:
+    """Ship a tiny colour run with this training record (scored on one clean pair); its shipped record."""
     from restorekit.io import write_image
     from restorekit.models import create_model
-    from restorekit.models.weights import read_meta, save_weights
+    from restorekit.models.weights import save_weights
 
-    parent = read_meta(Path(__file__).parents[1] / "restorekit" / "weights" / "fastunet.color.json")["training"]
     run = tmp_path / "run"
     save_weights(run / "best.safetensors", create_model("fastunet", channels=3, widths=[8, 16, 32], blocks=1),
-                 {"training": {"noise": "realmix", "config": {"init_from": "fastunet.color"}}})
-    write_image(tmp_path / "pairs" / "clean" / "a.png", color_image)
-    write_image(tmp_path / "pairs" / "noisy" / "a.png", color_image)
+                 {"training": training})
+    write_image(tmp_path / "pairs" / "clean" / "a.png", image)
+    write_image(tmp_path / "pairs" / "noisy" / "a.png", image)
     script = load_script("ship_model")
     monkeypatch.setattr(script, "WEIGHTS", tmp_path / "weights")
     monkeypatch.setattr(script, "CURVES", tmp_path / "curves")
     monkeypatch.setattr(sys, "argv", ["ship_model.py", str(run), "fastunet.test", "--pairs", str(tmp_path / "pairs")])
     script.main()
-    started = json.loads((tmp_path / "weights" / "fastunet.test.json").read_text())["training"]["started_from"]
+    return json.loads((tmp_path / "weights" / "fastunet.test.json").read_text())["training"]
+
+
+def _shipped_colour_record() -> dict:
+    from restorekit.models.weights import read_meta
+
+    return read_meta(Path(__file__).parents[1] / "restorekit" / "weights" / "fastunet.color.json")["training"]
+
+
+def test_a_run_started_from_a_shipped_model_keeps_that_models_record(tmp_path, monkeypatch, color_image):
+    """Shipping under the parent's own name replaces it: its training record must travel along."""
+    parent = _shipped_colour_record()
+    training = {"noise": "realmix", "config": {"init_from": "fastunet.color"}}
+    started = _ship_a_tiny_run(tmp_path, monkeypatch, color_image, training)["started_from"]
     assert started["name"] == "fastunet.color"
     assert started["patches_seen"] == parent["patches_seen"] and started["config"] == parent["config"]
+
+
+def test_shipping_the_shipped_run_again_keeps_its_history_once(tmp_path, monkeypatch, color_image):
+    """Re-shipping the run that made a shipped model (say, to store it --half) must not nest it in itself."""
+    parent = _shipped_colour_record()
+    assert parent["config"]["init_from"] == "fastunet.color"  # the shipped colour run trained on from its predecessor
+    own = {k: v for k, v in parent.items() if k != "started_from"}
+    assert _ship_a_tiny_run(tmp_path, monkeypatch, color_image, own)["started_from"] == parent["started_from"]
 
 
 def test_half_ships_float16_weights_and_the_figures_are_of_them(tmp_path, monkeypatch, color_image):
@@ -90,26 +110,3 @@ def test_half_ships_float16_weights_and_the_figures_are_of_them(tmp_path, monkey
     clean, noisy = paired_images(tmp_path / "pairs")
     (_, record) = evaluate([NetworkRestorer(load_model(shipped), "x")], clean, "real", noisy_dir=noisy, dataset="pairs")
     assert round(record.psnr, 3) == meta["psnr_real"]["pairs"]  # measured on the stored weights
-
-
-def test_shipping_the_shipped_run_again_keeps_its_history_once(tmp_path, monkeypatch, color_image):
-    """Re-shipping the run that made a shipped model (say, to store it --half) must not nest it in itself."""
-    from restorekit.io import write_image
-    from restorekit.models import create_model
-    from restorekit.models.weights import read_meta, save_weights
-
-    parent = read_meta(Path(__file__).parents[1] / "restorekit" / "weights" / "fastunet.color.json")["training"]
-    assert parent["config"]["init_from"] == "fastunet.color"  # the shipped colour run trained on from its predecessor
-    run = tmp_path / "run"
-    own = {k: v for k, v in parent.items() if k != "started_from"}
-    save_weights(run / "best.safetensors", create_model("fastunet", channels=3, widths=[8, 16, 32], blocks=1),
-                 {"training": own})
-    write_image(tmp_path / "pairs" / "clean" / "a.png", color_image)
-    write_image(tmp_path / "pairs" / "noisy" / "a.png", color_image)
-    script = load_script("ship_model")
-    monkeypatch.setattr(script, "WEIGHTS", tmp_path / "weights")
-    monkeypatch.setattr(script, "CURVES", tmp_path / "curves")
-    monkeypatch.setattr(sys, "argv", ["ship_model.py", str(run), "fastunet.test", "--pairs", str(tmp_path / "pairs")])
-    script.main()
-    shipped = json.loads((tmp_path / "weights" / "fastunet.test.json").read_text())["training"]
-    assert shipped["started_from"] == parent["started_from"]
