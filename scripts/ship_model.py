@@ -67,10 +67,12 @@ def main() -> None:
     parent = model.meta.get("training", {}).get("config", {}).get("init_from")
     if parent in list_models():  # trained on from a shipped model: keep its history, as the name may move on
         shipped = read_meta(resolve_model_path(parent))["training"]
-        if shipped.get("config") == model.meta["training"].get("config"):  # this very run, shipped again
-            model.meta["training"]["started_from"] = shipped.get("started_from")  # (say, --half)
+        if shipped.get("config") == model.meta["training"].get("config"):  # this very run, shipped again (--half)
+            shipped = shipped.get("started_from")  # its history, not itself
         else:
-            model.meta["training"]["started_from"] = {"name": parent, **shipped}
+            shipped = {"name": parent, **shipped}
+        if shipped:
+            model.meta["training"]["started_from"] = shipped
     if getattr(model, "arch_args", {}).get("rep"):  # trained with re-parameterisable branches:
         model.fold()  # ship the plain network (same outputs, a plain layer's cost)
     dtype = torch.float16 if args.half else None
