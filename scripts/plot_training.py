@@ -20,9 +20,21 @@ from pathlib import Path
 
 
 def curve(run: Path, x: str = "patches") -> list[tuple[float, float]]:
-    """(``x``, validation PSNR) at each validated step; ``x`` is a column of the log."""
+    """(``x``, validation PSNR) at each validated step; ``x`` is a column of the log.
+
+    Logs written before the time columns carried on across a resume start them again from
+    zero there: such a drop is added back, so that time keeps counting up.
+    """
+    points, offset, previous = [], 0.0, 0.0
     with (run if run.suffix == ".csv" else run / "log.csv").open(newline="") as f:
-        return [(float(r[x]), float(r["val_psnr"])) for r in csv.DictReader(f) if r["val_psnr"]]
+        for r in csv.DictReader(f):
+            raw = float(r[x])
+            if raw < previous:  # the clock started again at a resume: what it had counted comes first
+                offset += previous
+            previous = raw
+            if r["val_psnr"]:
+                points.append((offset + raw, float(r["val_psnr"])))
+    return points
 
 
 def main() -> None:

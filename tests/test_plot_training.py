@@ -22,6 +22,14 @@ def test_curve_reads_only_validated_steps_on_either_axis(tmp_path):
     assert plot.curve(tmp_path / "run", "cpu_s") == [(220.0, 28.78), (450.0, 28.81)]
 
 
+def test_a_clock_that_restarted_at_a_resume_keeps_counting_up(tmp_path):
+    plot = load_script("plot_training")
+    restarted = LOG + "2200,6600,-29.0,0.0001,,13.0,40.0,45.0\n3000,9000,-29.1,0.0001,28.83,13.0,200.0,230.0\n"
+    (tmp_path / "old.csv").write_text(restarted)
+    assert plot.curve(tmp_path / "old.csv", "cpu_s") == [(220.0, 28.78), (450.0, 28.81), (680.0, 28.83)]
+    assert plot.curve(tmp_path / "old.csv")[-1] == (9000.0, 28.83)  # patches never restart
+
+
 def test_cpu_plot_prints_minutes_and_writes_the_figure(tmp_path, monkeypatch, capsys):
     plot = load_script("plot_training")
     (tmp_path / "stage.csv").write_text(LOG)

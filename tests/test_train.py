@@ -133,6 +133,26 @@ def test_kill_and_resume_gives_the_same_weights(image_dir, tmp_path, monkeypatch
     assert a["best"] == b["best"]
 
 
+def test_the_logged_time_carries_on_across_a_resume(image_dir, tmp_path, monkeypatch):
+    import csv
+
+    import restorekit.train.trainer as trainer
+
+    _killed_after_step_4(trainer, _cfg(image_dir, tmp_path / "run"), monkeypatch)
+    log = tmp_path / "run" / "log.csv"
+    rows = list(csv.DictReader(log.open()))
+    assert [r["step"] for r in rows] == ["2", "3", "4"]
+    rows[-1].update(elapsed_s="2000.0", cpu_s="1000.0")  # as if the first hours had been spent
+    with log.open("w", newline="") as f:
+        writer = csv.DictWriter(f, rows[0].keys())
+        writer.writeheader()
+        writer.writerows(rows)
+    trainer.train(_cfg(image_dir, tmp_path / "run"), resume=True, progress=False)
+    after = list(csv.DictReader(log.open()))[3:]
+    assert [r["step"] for r in after] == ["6"]
+    assert 2000 <= float(after[0]["elapsed_s"]) < 2100 and 1000 <= float(after[0]["cpu_s"]) < 1100
+
+
 def test_a_checkpoint_without_a_seed_scheme_resumes_under_the_legacy_one(image_dir, tmp_path, monkeypatch):
     # Checkpoints written before the scheme was recorded resume exactly: a whole run under the
     # legacy scheme equals one stopped at step 4, its checkpoint stripped of the scheme, resumed.

@@ -7,13 +7,17 @@ import sys
 import time
 from pathlib import Path
 
-# elapsed_s: wall-clock seconds since the run (re)started; cpu_s: this process's CPU seconds
-# since then, all threads (the compute spent, whatever else the machine was doing)
+# elapsed_s: wall-clock seconds of training, cpu_s: the training processes' CPU seconds, all
+# threads (the compute spent, whatever else the machine was doing); both carry on across resumes
 FIELDS = ["step", "patches", "loss", "lr", "val_psnr", "patches_per_s", "elapsed_s", "cpu_s"]
 
 
 class CsvLog:
-    """RUNDIR/log.csv; on resume, rows after the resumed step are dropped so the log stays exact."""
+    """RUNDIR/log.csv; on resume, rows after the resumed step are dropped so the log stays exact.
+
+    ``spent`` is the (elapsed_s, cpu_s) of the last row kept: the time already spent, which
+    the resumed run adds its own to.
+    """
 
     def __init__(self, path: Path, resume_step: int | None = None):
         self.path = Path(path)
@@ -21,6 +25,7 @@ class CsvLog:
         if resume_step is not None and self.path.exists():
             with self.path.open(newline="") as f:
                 rows = [r for r in csv.DictReader(f) if int(r["step"]) <= resume_step]
+        self.spent = (float(rows[-1]["elapsed_s"] or 0), float(rows[-1]["cpu_s"] or 0)) if rows else (0.0, 0.0)
         with self.path.open("w", newline="") as f:
             writer = csv.DictWriter(f, FIELDS)
             writer.writeheader()

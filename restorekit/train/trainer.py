@@ -281,6 +281,7 @@ def train(cfg: TrainConfig, *, resume: bool = False, overwrite: bool = False, pr
     use_amp = device.type == "cuda"
     loss_sum, loss_n, t_last, val_psnr = 0.0, 0, time.time(), float("nan")
     t_start, cpu_start = time.time(), time.process_time()
+    wall_before, cpu_before = log.spent if log is not None else (0.0, 0.0)  # time of the run before a resume
     net.train()
     step = start
     try:
@@ -313,8 +314,8 @@ def train(cfg: TrainConfig, *, resume: bool = False, overwrite: bool = False, pr
                     rate = loss_n * cfg.batch_size * d.world / max(elapsed, 1e-9)
                     log.write(step=step, patches=step * cfg.batch_size * d.world, loss=f"{mean_loss:.6f}",
                               lr=f"{lr_at(step - 1, cfg):.3g}", val_psnr=f"{val_psnr:.3f}" if validate_now else "",
-                              patches_per_s=f"{rate:.1f}", elapsed_s=f"{time.time() - t_start:.1f}",
-                              cpu_s=f"{time.process_time() - cpu_start:.1f}")
+                              patches_per_s=f"{rate:.1f}", elapsed_s=f"{wall_before + time.time() - t_start:.1f}",
+                              cpu_s=f"{cpu_before + time.process_time() - cpu_start:.1f}")
                     save_checkpoint(rundir, model=model, optimizer=optimizer, step=step, best=best, config=cfg.to_dict(),
                                     seed_scheme=scheme.name)
                 loss_sum, loss_n, t_last = 0.0, 0, time.time()
