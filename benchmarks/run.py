@@ -61,7 +61,7 @@ def bench_architectures(repeat: int, patch: int, batch: int) -> list[dict]:
     return rows
 
 
-def bench_restorers(repeat: int, channels: int) -> list[dict]:
+def bench_restorers(rounds: int, channels: int) -> list[dict]:
     """Shipped models for ``channels`` beside DnCNN-17 and (C)BM3D on one 512x512 image."""
     from skimage import data
 
@@ -86,40 +86,50 @@ def bench_restorers(repeat: int, channels: int) -> list[dict]:
                 methods[f"{name} x{n}"] = lambda m=model, n=n: denoise(noisy, m, sigma, ensemble=n)
     bm3d = get_method("bm3d")  # CBM3D on colour
     methods["bm3d" if channels == 1 else "cbm3d"] = lambda: bm3d(noisy, sigma)
-    # in rounds, every method once per round, so that the reference and each model meet the
-    # same state of a machine whose speed drifts (a shared VM: +-30% between minutes)
+    # In rounds, every method once per round, the reference first: a method's ratio is taken
+    # against the reference's time in the same round (the median over rounds is printed), so
+    # that both meet the same state of a machine whose speed drifts (a shared VM: the
+    # reference took 1.6 s in one minute and 3.3 s in another).
+    ref_name = next(iter(methods))
     slow = {name for name in methods if "bm3d" in name}
     times = {name: [] for name in methods}
+    ratios = {name: [] for name in methods}
     for name, fn in methods.items():
         if name not in slow:
             fn()  # warm-up (allocations, oneDNN kernel selection)
-    for round_ in range(repeat):
+    for round_ in range(rounds):
         for name, fn in methods.items():
             if name in slow and round_ > 0:
                 continue  # once is enough for the seconds-long classical method
             t = time.perf_counter()
             fn()
             times[name].append(time.perf_counter() - t)
+            ratios[name].append(times[name][-1] / times[ref_name][-1])
     rows = []
     for name, ts in times.items():
         t = statistics.median(ts)
-        rows.append({"method": name, "seconds_512": t, "mpx_per_s": 512 * 512 / t / 1e6})
-    ref = rows[0]["seconds_512"]
-    for r in rows:
-        r["time_vs_dncnn17"] = r["seconds_512"] / ref
+        rows.append({"method": name, "seconds_512": t, "mpx_per_s": 512 * 512 / t / 1e6,
+                     "time_vs_dncnn17": statistics.median(ratios[name])})
     return rows
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=3, help="timings per architecture (median)")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds of the restorer timings (median)")
     parser.add_argument("--patch", type=int, default=64)
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--json", help="also write the figures to this JSON file")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    print(f"torch {torch.__version__}, {args.threads} threads\n")
+    # As the restorekit command does. Without it the timings depend on what ran before in the
+    # process: DnCNN-17 took 3.2 s before any training step and 1.65 s after one (its 67 MB
+    # activations were fetched from the kernel afresh, page faults and all, layer by layer).
+    from restorekit.allocator import keep_freed_memory
+
+    allocator = "large blocks kept for reuse" if keep_freed_memory() else "the C library's default allocator"
+    print(f"torch {torch.__version__}, {args.threads} threads, {allocator}\n")
 
     archs = bench_architectures(args.repeat, args.patch, args.batch)
     print(f"Architectures (gray, default size; training on {args.batch}x{args.patch}x{args.patch} batches):")
@@ -130,7 +140,7 @@ def main() -> None:
 
     restorers = {}
     for channels, what in ((1, "gray (skimage camera)"), (3, "colour (skimage astronaut)")):
-        rows = restorers[what] = bench_restorers(args.repeat, channels)
+        rows = restorers[what] = bench_restorers(args.rounds, channels)
         print(f"\nDenoising one 512x512 {what} image, sigma 25:")
         print(f"{'method':<28}{'seconds':>9}{'Mpx/s':>8}{'time / DnCNN-17':>17}")
         for r in rows:

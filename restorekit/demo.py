@@ -187,4 +187,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    from restorekit.allocator import keep_freed_memory
+
+    keep_freed_memory()  # as the restorekit command does
     sys.exit(main())

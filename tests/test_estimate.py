@@ -112,3 +112,17 @@ def test_large_images_are_estimated_on_separate_crops(monkeypatch):
     assert len(crops) == 16 and all(c.shape == (64, 64) for c in crops)
     assert crops[0][0, 0] == image[0, 0] and crops[-1][-1, -1] == image[-1, -1]
     assert abs(estimate.estimate_sigma(image) * 255 - 20) < 1.0
+
+
+def test_moments_with_patches_taken_out_equal_those_of_the_rest():
+    # the estimator's rounds take dropped patches out of running sums instead of summing the
+    # kept ones again; a wrong sign or shift there moves every blind estimate
+    from restorekit.estimate import _Moments, noise_variance
+
+    rng = np.random.default_rng(3)
+    patches = 0.5 + rng.normal(0, 0.1, (49, 3000)) + rng.normal(0, 0.2, (1, 3000))  # bright, correlated
+    drop = rng.random(3000) < 0.3
+    moments = _Moments(patches)
+    moments.remove(patches[:, drop])
+    assert moments.n == (~drop).sum()
+    assert moments.noise_variance() == pytest.approx(noise_variance(patches[:, ~drop]), rel=1e-9)

@@ -15,6 +15,7 @@ import warnings
 
 import click
 
+from restorekit.allocator import keep_freed_memory
 from restorekit.cli.app import app
 from restorekit.errors import RestorekitError
 
@@ -63,6 +64,7 @@ def main(argv: list[str] | None = None) -> None:
     debug = "--debug" in args
     args = [a for a in args if a != "--debug"]
     warnings.showwarning = show_warning
+    keep_freed_memory()  # large tensors reuse warm pages: up to 2x faster inference (restorekit.allocator)
     try:
         # Without standalone mode click returns the code given to ctx.exit(code).
         with _debug_log(debug):
