@@ -10,6 +10,7 @@ there up to :data:`KEEP` once freed, the next layer's tensor reuses warm pages.
 :func:`keep_freed_memory` is called where restorekit owns the process (the ``restorekit``
 command, the demo, the benchmarks); a program that imports restorekit may call it too. It
 changes nothing on other C libraries (macOS, Windows, musl) and is safe to call twice.
+``RESTOREKIT_KEEP_FREED=0`` in the environment turns it off.
 Blocks too large for the heap still fall back to ``mmap``; peak memory is unchanged, but up
 to :data:`KEEP` of freed memory is held for reuse instead of being returned at once.
 """
@@ -18,15 +19,16 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import os
 import sys
 
-KEEP = 1 << 30  # bytes of freed memory at the top of the heap kept for reuse (M_TRIM_THRESHOLD)
+KEEP = 1 << 28  # bytes of freed memory at the top of the heap kept for reuse (M_TRIM_THRESHOLD)
 _M_TRIM_THRESHOLD, _M_MMAP_MAX = -1, -4  # glibc's mallopt parameters (malloc.h)
 
 
 def keep_freed_memory() -> bool:
     """Ask glibc's malloc to serve large blocks from the heap and keep freed ones. True if done."""
-    if not sys.platform.startswith("linux"):
+    if not sys.platform.startswith("linux") or os.environ.get("RESTOREKIT_KEEP_FREED") == "0":
         return False
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")

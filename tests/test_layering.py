@@ -25,7 +25,7 @@ from pathlib import Path
 
 # Bottom to top: a module may import from its own rank or lower.
 RANKS = {
-    "restorekit.errors": 0, "restorekit.atomic": 0, "restorekit.arrays": 0,
+    "restorekit.errors": 0, "restorekit.atomic": 0, "restorekit.arrays": 0, "restorekit.allocator": 0,
     "restorekit.weights": 0,  # package data: the shipped .safetensors files
     "restorekit.estimate": 1, "restorekit.metrics": 1, "restorekit.io": 1, "restorekit.seeds": 1,
     "restorekit.degradations": 2, "restorekit.identify": 2,
