@@ -8,7 +8,8 @@ and cost FastUNet 1.6x (0.67 s against 0.41 s). Served from the heap instead, an
 there up to :data:`KEEP` once freed, the next layer's tensor reuses warm pages.
 
 :func:`keep_freed_memory` is called where restorekit owns the process (the ``restorekit``
-command, the demo, the benchmarks); a program that imports restorekit may call it too. It
+command, its worker processes and Ray actors, the demo, the benchmarks); a program that
+imports restorekit may call it too. It
 changes nothing on other C libraries (macOS, Windows, musl) and is safe to call twice.
 ``RESTOREKIT_KEEP_FREED=0`` in the environment turns it off.
 Blocks too large for the heap still fall back to ``mmap``; peak memory is unchanged, but up

@@ -120,8 +120,11 @@ class FileWorker:
     def __init__(self, process: Process, note: Note | None, cwd: str):
         import torch
 
+        from restorekit.allocator import keep_freed_memory
+
         # An actor is a process of its own, with the one CPU Ray gave it: no oversubscription.
         torch.set_num_threads(1)
+        keep_freed_memory()  # as the restorekit command does
         self.relative = os.path.isdir(cwd)
         if self.relative:
             os.chdir(cwd)

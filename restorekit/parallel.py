@@ -62,6 +62,9 @@ def _start(process: Process, note: Note | None, threads: int) -> None:
     global _WORK
     import torch
 
+    from restorekit.allocator import keep_freed_memory
+
+    keep_freed_memory()  # a worker is a process of restorekit's own, as the command is
     torch.set_num_threads(threads)
     _WORK = (process, note)
     # Pool.terminate() sends SIGTERM: exit through Python, so that a file being written
