@@ -13,7 +13,7 @@ from restorekit.data.pairs import Batch
 from restorekit.losses.self_supervised import n2v_mask, neighbor_subsample
 from restorekit.models import create_model
 from restorekit.errors import ModelLoadError, RestorekitError
-from restorekit.models.adapt import adapt_channels, grow
+from restorekit.models.adapt import adapt_channels, grow, resize, shrink
 from restorekit.models.weights import save_weights
 
 TINY = {"fastunet": {"widths": [8, 16, 32], "blocks": 1}, "dncnn": {"depth": 4, "features": 8},
@@ -92,6 +92,40 @@ def test_growth_that_would_change_the_outputs_is_refused(monkeypatch):
     monkeypatch.setattr(adapt, "create_model", lambda *a, **kw: _randomise(real(*a, **kw)).train())
     with pytest.raises(ModelLoadError, match="blocks 1 -> 2: the new layers change its outputs"):
         grow(small, {"blocks": 2})  # new blocks that are not the identity
+
+
+def test_blocks_per_level_cost_where_they_are():
+    from restorekit.models.complexity import macs_per_pixel
+
+    even = create_model("fastunet", channels=1, widths=[16, 16, 16], blocks=2)
+    lighter = create_model("fastunet", channels=1, widths=[16, 16, 16], blocks=[1, 2, 2])
+    assert (len(lighter.enc1), len(lighter.dec1), len(lighter.enc2), len(lighter.body)) == (1, 1, 2, 2)
+    assert lighter.arch_args["blocks"] == [1, 2, 2]
+    # one block fewer in the encoder and the decoder of level 1 (a quarter of the pixels):
+    # two residual blocks of two 3x3 convolutions of 16 channels
+    assert macs_per_pixel(even) - macs_per_pixel(lighter) == pytest.approx(2 * 2 * 16 * 16 * 9 / 4)
+    with pytest.raises(ModelLoadError, match="blocks must be a positive number or one per level"):
+        create_model("fastunet", channels=1, blocks=[2, 2])
+
+
+def test_a_shrunk_model_keeps_every_layer_it_still_has():
+    torch.manual_seed(0)
+    deep = _randomise(create_model("fastunet", channels=1, widths=[8, 16, 32], blocks=3))
+    slim = resize(deep, {"blocks": [2, 3, 3]}).eval()  # fewer blocks: shrink, not grow
+    assert slim.arch_args["blocks"] == [2, 3, 3] and len(slim.enc1) == 2 and len(slim.enc2) == 3
+    for key, value in slim.state_dict().items():
+        torch.testing.assert_close(value, deep.state_dict()[key])
+    manual = _randomise(create_model("fastunet", channels=1, widths=[8, 16, 32], blocks=3))
+    manual.load_state_dict(deep.state_dict())
+    manual.enc1, manual.dec1 = manual.enc1[:2], manual.dec1[:2]  # the same network, by hand
+    x, sigma = torch.rand(1, 1, 32, 40), torch.tensor([0.1])
+    with torch.no_grad():
+        torch.testing.assert_close(slim(x, sigma), manual.eval()(x, sigma))
+    regrown = resize(slim, {"blocks": 3})  # and back: the dropped blocks return as the identity
+    with torch.no_grad():
+        torch.testing.assert_close(regrown.eval()(x, sigma), slim(x, sigma), atol=1e-5, rtol=1e-4)
+    with pytest.raises(ModelLoadError, match=r"cannot shrink fastunet .*widths \[8, 16, 32\] -> \[8, 8, 32\]"):
+        shrink(deep, {"widths": [8, 8, 32], "blocks": 2})  # a narrowed level is no shrink
 
 
 def test_training_from_a_smaller_model_grows_it(folders, tmp_path):

@@ -91,6 +91,40 @@ def grow(model: nn.Module, arch_args: dict) -> nn.Module:
     return new.train(model.training)
 
 
+def shrink(model: nn.Module, arch_args: dict) -> nn.Module:
+    """A copy of ``model`` built with ``arch_args`` that leaves layers out (fewer blocks at a level).
+
+    Every tensor of the smaller network is copied from ``model``'s tensor of the same name
+    and shape; the layers it has no place for (the last residual blocks of a level, where
+    ``blocks`` went down) are dropped. Unlike :func:`grow` the outputs change, by what the
+    dropped blocks added, so training must follow: what is kept is everything the other
+    layers learned. A tensor of the new network that ``model`` lacks, or holds in another
+    shape (a level narrowed), is an error.
+    """
+    from restorekit.errors import ModelLoadError
+
+    new = create_model(model.arch, **{**model.arch_args, **arch_args})
+    src, dst = model.state_dict(), new.state_dict()
+    what = f"{model.arch} {_differs(model.arch_args, new.arch_args)}"
+    for key, target in dst.items():
+        if key not in src or src[key].shape != target.shape:
+            raise ModelLoadError(f"cannot shrink {what}: its {key} is not in the old network in that shape")
+    new.load_state_dict({key: src[key] for key in dst})
+    new.meta = dict(getattr(model, "meta", {}))
+    return new.train(model.training)
+
+
+def resize(model: nn.Module, arch_args: dict) -> nn.Module:
+    """:func:`shrink` where ``arch_args`` asks for fewer blocks at some level, else :func:`grow`."""
+    old = model.arch_args.get("blocks")
+    new = arch_args.get("blocks", old)
+    levels = max(len(b) if isinstance(b, list | tuple) else 1 for b in (old, new))
+    per_level = [list(b) if isinstance(b, list | tuple) else [b] * levels for b in (old, new)]
+    if old is not None and any(n < o for n, o in zip(per_level[1], per_level[0])):
+        return shrink(model, arch_args)
+    return grow(model, arch_args)
+
+
 def _input_dims(model: nn.Module) -> dict[str, int]:
     """``{state key: dimension indexing input channels}`` for the weights of convolutions and linears."""
     dims = {}

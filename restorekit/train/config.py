@@ -42,7 +42,8 @@ class TrainConfig:
     cache_mb: float = 1024
     device: str = "cpu"
     # Start from these weights (fine-tuning), in their architecture; arch_args that ask for
-    # more (blocks, widths) grow it first, computing what it did (models.adapt.grow)
+    # more (blocks, widths) grow it first, computing what it did (models.adapt.grow); fewer
+    # blocks at a level drop that level's last ones (models.adapt.shrink)
     init_from: str | None = None
     freeze: int = 0  # fine-tuning: keep the first N convolutions fixed
     self_supervised: str | None = None  # None (clean targets), "n2v" or "neighbor2neighbor"

@@ -126,12 +126,12 @@ def _build_model(cfg: TrainConfig) -> torch.nn.Module:
     from restorekit.models import create_model, load_model
 
     if cfg.init_from:
-        from restorekit.models.adapt import adapt_channels, grow
+        from restorekit.models.adapt import adapt_channels, resize
 
         model = load_model(cfg.init_from)
         if cfg.arch != model.arch:
             raise RestorekitError(f"{cfg.init_from} is a {model.arch} model; the config asks for {cfg.arch}")
-        return grow(adapt_channels(model, cfg.channels), cfg.arch_args)
+        return resize(adapt_channels(model, cfg.channels), cfg.arch_args)
     # Initialise from the config's seed without touching the global RNG of the caller.
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(cfg.seed)
