@@ -13,7 +13,8 @@ from restorekit.cli.train import parse_json, run_training, training_options
 @click.option("--freeze", type=int, help="Keep the first N convolutions fixed.")
 @click.option("--grow", help='Grow the starting model first, e.g. \'{"blocks": 4}\' or \'{"widths": [48, 64, 128]}\': '
                              "it starts out computing what it did, so training goes on from the model's quality "
-                             "with more capacity.")
+                             "with more capacity. Fewer blocks at a level (\'{\"blocks\": [3, 4, 4]}\') drop "
+                             "that level's last blocks instead, for a faster model that training then recovers.")
 @click.option("--self-supervised", "self_supervised", type=click.Choice(["neighbor2neighbor", "n2v"]),
               help="Fine-tune on noisy images alone with this method.")
 @training_options
