@@ -108,7 +108,7 @@ def test_blocks_per_level_cost_where_they_are():
         create_model("fastunet", channels=1, blocks=[2, 2])
 
 
-def test_a_shrunk_model_keeps_every_layer_it_still_has():
+def test_a_shrunk_model_keeps_every_layer_it_still_has(tmp_path):
     torch.manual_seed(0)
     deep = _randomise(create_model("fastunet", channels=1, widths=[8, 16, 32], blocks=3))
     slim = resize(deep, {"blocks": [2, 3, 3]}).eval()  # fewer blocks: shrink, not grow
@@ -124,6 +124,12 @@ def test_a_shrunk_model_keeps_every_layer_it_still_has():
     regrown = resize(slim, {"blocks": 3})  # and back: the dropped blocks return as the identity
     with torch.no_grad():
         torch.testing.assert_close(regrown.eval()(x, sigma), slim(x, sigma), atol=1e-5, rtol=1e-4)
+    from restorekit.models import load_model
+
+    loaded = load_model(save_weights(tmp_path / "slim.safetensors", slim)).eval()  # the counts survive saving
+    assert loaded.arch_args["blocks"] == [2, 3, 3]
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(x, sigma), slim(x, sigma))
     with pytest.raises(ModelLoadError, match=r"cannot shrink fastunet .*widths \[8, 16, 32\] -> \[8, 8, 32\]"):
         shrink(deep, {"widths": [8, 8, 32], "blocks": 2})  # a narrowed level is no shrink
 
