@@ -116,13 +116,17 @@ def shrink(model: nn.Module, arch_args: dict) -> nn.Module:
 
 def resize(model: nn.Module, arch_args: dict) -> nn.Module:
     """:func:`shrink` where ``arch_args`` asks for fewer blocks at some level, else :func:`grow`."""
-    old = model.arch_args.get("blocks")
-    new = arch_args.get("blocks", old)
-    levels = max(len(b) if isinstance(b, list | tuple) else 1 for b in (old, new))
-    per_level = [list(b) if isinstance(b, list | tuple) else [b] * levels for b in (old, new)]
-    if old is not None and any(n < o for n, o in zip(per_level[1], per_level[0])):
-        return shrink(model, arch_args)
+    old, new = model.arch_args.get("blocks"), arch_args.get("blocks")
+    if old is not None and new is not None:
+        levels = max(len(b) if isinstance(b, list | tuple) else 1 for b in (old, new))
+        if any(n < o for n, o in zip(_per_level(new, levels), _per_level(old, levels))):
+            return shrink(model, arch_args)
     return grow(model, arch_args)
+
+
+def _per_level(blocks: int | list | tuple, levels: int) -> list[int]:
+    """Block counts as one per level: ``4`` -> ``[4, 4, 4]`` for three levels."""
+    return list(blocks) if isinstance(blocks, list | tuple) else [blocks] * levels
 
 
 def _input_dims(model: nn.Module) -> dict[str, int]:

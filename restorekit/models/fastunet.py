@@ -88,5 +88,5 @@ class FastUNet(nn.Module):
 @register_model("fastunet")
 def fastunet(channels: int = 1, widths: tuple[int, ...] | list[int] = (32, 64, 128),
              blocks: int | tuple[int, ...] | list[int] = 2, rep: bool = False) -> FastUNet:
-    return FastUNet(channels=channels, widths=tuple(widths), blocks=blocks if isinstance(blocks, int) else tuple(blocks),
-                    rep=rep)
+    per_level = blocks if isinstance(blocks, int) else tuple(blocks)
+    return FastUNet(channels=channels, widths=tuple(widths), blocks=per_level, rep=rep)
