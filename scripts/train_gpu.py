@@ -4,6 +4,8 @@ On the GPU machine (no internet; its own python3 with torch), from the repositor
 with the training images carried in `.device/data` (``make device-data`` puts them there):
 
     PYTHONPATH=. python3 scripts/train_gpu.py --data .device/data --out $OUT/gpu --minutes 8
+    PYTHONPATH=. python3 scripts/train_gpu.py --data .device/data --out $OUT/gpu --from-shipped \
+        --models fastunet.gray,fastunet.color --minutes 8
 
 For each shipped model it takes the recipe in ``configs/`` (noise, holdout validation) with
 the architecture of the weights that ship now (a model built on another, as the real-noise
@@ -16,7 +18,13 @@ GPU session extends a run exactly with ``restorekit train --out OUT/<model> --re
 --steps MORE`` (it goes on from the run's ``stable.pt``). Everything lands in
 ``OUT/<model>/`` (config.json, log.csv, last.pt, best.safetensors) plus ``OUT/recipe.json``
 with the measured speeds. A run that finds its folder already there resumes it (same
-config), so a second call after an interruption finishes the job. Back here, ship a run
+config), so a second call after an interruption finishes the job.
+
+``--from-shipped`` trains the Gaussian models on from the weights that ship now, with the
+recipe of their last stage (``configs/fastunet-*-slim.json``: psnr loss, 160x160 patches,
+lr 1e-4 before ``--lr-scale``) instead of from scratch: a few GPU minutes per model
+are fewer patches than the CPU stages behind the shipped weights gave them, so that is the
+way to add to them rather than start over. Back here, ship a run
 with ``scripts/ship_model.py OUT/<model> NAME``.
 
 Smoke test on the CPU (``tests/test_train_gpu.py`` runs it): ``--device cpu --smoke``.
@@ -32,29 +40,34 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# shipped name -> (config, training folders under --data)
+# shipped name -> (config, training folders under --data, config that goes on from the shipped weights)
 RECIPES = {
-    "fastunet.gray": ("configs/fastunet-gray.json", ["Train400", "CBSD432"]),
-    "fastunet.color": ("configs/fastunet-color.json", ["CBSD432"]),
-    "fastunet.gray-real": ("configs/fastunet-gray-real.json", ["Train400", "CBSD432"]),
-    "fastunet.color-real": ("configs/fastunet-color-real.json", ["CBSD432"]),
+    "fastunet.gray": ("configs/fastunet-gray.json", ["Train400", "CBSD432"], "configs/fastunet-gray-slim.json"),
+    "fastunet.color": ("configs/fastunet-color.json", ["CBSD432"], "configs/fastunet-color-slim.json"),
+    "fastunet.gray-real": ("configs/fastunet-gray-real.json", ["Train400", "CBSD432"], None),
+    "fastunet.color-real": ("configs/fastunet-color-real.json", ["CBSD432"], None),
 }
+SCRATCH_PATCH = 96  # --patch-size when it is not given, from scratch (going on: the stage's own)
 
 
 def plan(name: str, args, data: Path):
     """The model's training config, scaled to the device (steps still to be sized)."""
     from restorekit.train.config import TrainConfig
 
-    config, folders = RECIPES[name]
-    cfg = TrainConfig.from_file(ROOT / config)
-    if cfg.init_from:  # built on another model: the one this call trained, where it did
+    config, folders, stage = RECIPES[name]
+    going_on = bool(getattr(args, "from_shipped", False) and stage)
+    cfg = TrainConfig.from_file(ROOT / (stage if going_on else config))
+    if going_on:  # from the shipped weights, in their own architecture
+        cfg = cfg.replace(init_from=name, arch_args={})
+    elif cfg.init_from:  # built on another model: the one this call trained, where it did
         base = Path(args.out) / cfg.init_from
         start = str(base) if (base / "best.safetensors").exists() else cfg.init_from
         cfg = cfg.replace(init_from=start, arch_args={})  # {}: the starting model's architecture
     else:  # from scratch: the architecture that ships now
         cfg = cfg.replace(arch_args=shipped_arch_args(name))
+    patch = args.patch_size or (cfg.patch_size if going_on else SCRATCH_PATCH)
     return cfg.replace(data=tuple(str(data / f) for f in folders), out=str(Path(args.out) / name),
-                       device=args.device, batch_size=args.batch_size, patch_size=args.patch_size,
+                       device=args.device, batch_size=args.batch_size, patch_size=patch,
                        lr=cfg.lr * args.lr_scale, warmup=args.warmup, val_every=args.val_every,
                        save_every=args.save_every, cache_mb=4096, schedule="wsd", decay=0.2)
 
@@ -73,7 +86,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--minutes", type=float, default=8.0, help="training time for all models together")
     parser.add_argument("--device", default="cuda")
     parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--patch-size", type=int, default=96)
+    parser.add_argument("--patch-size", type=int,
+                        help=f"patch side (default {SCRATCH_PATCH}; with --from-shipped the stage config's, 160)")
+    parser.add_argument("--from-shipped", action="store_true",
+                        help="Gaussian models: train on from the shipped weights with their last stage's recipe")
     parser.add_argument("--lr-scale", type=float, default=2.0, help="peak lr = the config's times this")
     parser.add_argument("--warmup", type=int, default=500)
     parser.add_argument("--val-every", type=int, default=2000)

@@ -76,3 +76,33 @@ def test_recipe_trains_the_shipped_architecture_and_builds_on_the_shipped_model_
     assert script.plan("fastunet.color", args, tmp_path).arch_args == shipped
     real = script.plan("fastunet.color-real", args, tmp_path)  # no fastunet.color run in tmp_path
     assert real.init_from == "fastunet.color" and real.arch_args == {}
+
+
+def test_from_shipped_goes_on_from_the_shipped_weights_with_the_last_stage_recipe(tmp_path, monkeypatch):
+    """--from-shipped: the Gaussian models start from their shipped weights (same architecture,
+    the psnr loss and 160x160 patches of their last stage), the real-noise ones as before; a
+    tiny run starts exactly where the shipped model is."""
+    from argparse import Namespace
+
+    from restorekit.models import load_model
+
+    script = load_script("train_gpu")
+    args = Namespace(out=str(tmp_path / "gpu"), device="cpu", batch_size=2, patch_size=None, lr_scale=1.0,
+                     warmup=1, val_every=2, save_every=2, from_shipped=True)
+    gray = script.plan("fastunet.gray", args, tmp_path)
+    assert gray.init_from == "fastunet.gray" and gray.arch_args == {}
+    assert gray.loss == "psnr" and gray.patch_size == 160 and gray.holdout == 8
+    assert script.plan("fastunet.color-real", args, tmp_path).init_from == "fastunet.color"
+    args.from_shipped = False
+    assert script.plan("fastunet.gray", args, tmp_path).patch_size == script.SCRATCH_PATCH
+
+    data, out = _data(tmp_path / "data"), tmp_path / "gpu"
+    plan = script.plan
+    monkeypatch.setattr(script, "plan", lambda name, a, d: plan(name, a, d).replace(holdout=2))
+    assert script.main(["--data", str(data), "--out", str(out), "--device", "cpu", "--smoke", "--minutes", "0.1",
+                        "--models", "fastunet.gray", "--from-shipped", "--lr-scale", "1e-6"]) == 0
+    trained, shipped = load_model(out / "fastunet.gray"), load_model("fastunet.gray")
+    assert trained.arch_args == shipped.arch_args
+    # a rate of 1e-10: four steps leave the weights where they started, the shipped ones
+    pairs = zip(trained.state_dict().values(), shipped.state_dict().values(), strict=True)
+    assert all(torch.allclose(a, b, atol=1e-6) for a, b in pairs)
