@@ -123,9 +123,9 @@ def main() -> None:
     parser.add_argument("--json", help="also write the figures to this JSON file")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    # As the restorekit command does. Without it the timings depend on what ran before in the
-    # process: DnCNN-17 took 3.2 s before any training step and 1.65 s after one (its 67 MB
-    # activations were fetched from the kernel afresh, page faults and all, layer by layer).
+    # As the restorekit command does. Without it DnCNN-17's 67 MB activations are fetched from
+    # the kernel afresh, page faults and all, layer by layer, and its time depends on what ran
+    # before in the process (benchmarks/allocator.py measures the difference).
     from restorekit.allocator import keep_freed_memory
 
     allocator = "large blocks kept for reuse" if keep_freed_memory() else "the C library's default allocator"

@@ -3,9 +3,10 @@
 glibc's malloc hands every block above a threshold (128 KiB, rising with use up to 32 MiB) to
 the kernel with ``mmap`` and gives it back on free, so a network that makes a fresh 67 MB
 activation per layer (DnCNN on a 512x512 image) has the kernel fault in and zero every page
-of it, layer after layer: on a 2-core VM that doubled DnCNN's time (3.2 s against 1.65 s)
-and cost FastUNet 1.6x (0.67 s against 0.41 s). Served from the heap instead, and kept
-there up to :data:`KEEP` once freed, the next layer's tensor reuses warm pages.
+of it, layer after layer: on two idle cores DnCNN-17 took 1.8x as long on a 512x512 image
+(2.95 s against 1.68 s) and the shipped FastUNets 1.3x (``benchmarks/allocator.py``). Served
+from the heap instead, and kept there up to :data:`KEEP` once freed, the next layer's tensor
+reuses warm pages.
 
 :func:`keep_freed_memory` is called where restorekit owns the process (the ``restorekit``
 command, its worker processes and Ray actors, the demo, the benchmarks); a program that
@@ -13,8 +14,8 @@ imports restorekit may call it too. It changes nothing on other C libraries (mac
 Windows, musl) and is safe to call twice; ``RESTOREKIT_KEEP_FREED=0`` in the environment
 turns it off. Blocks the heap cannot hold still fall back to ``mmap``. The price is memory:
 up to :data:`KEEP` of freed memory is held for reuse instead of returned at once, and a
-fragmented heap peaks higher (a 4000x3000 automatic run: 1.52 GiB against 1.34, and 14%
-faster; ``benchmarks/memory.py --auto``).
+fragmented heap peaks higher (``benchmarks/memory.py --auto``, run as is and under
+``RESTOREKIT_KEEP_FREED=0``: docs/models.md, "Speed and memory").
 """
 
 from __future__ import annotations

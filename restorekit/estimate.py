@@ -28,6 +28,7 @@ estimator, measured by ``scripts/measure_estimate.py``.
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 import numpy as np
@@ -47,7 +48,9 @@ ROUNDS = 6  # estimate -> select -> estimate ... (settles within 3-5 rounds)
 # noise eigenvalues' spread is skewed) shrink the estimate: by 1.0% on pure noise. Texture
 # that slips through the selection inflates it. Dividing by 0.995 balances the two.
 BIAS = 0.995
-STRIDE_ABOVE = 40_000  # patch positions above which every second row/column is enough
+# Patches enough for a 49x49 covariance: above this many positions every s-th row and column
+# is taken, s the smallest that brings the count under it (a 512x512 channel: every third).
+MAX_PATCHES = 40_000
 # The estimator holds every 7x7 patch (2.8 GB and ~90 s for one 12 MP channel), so larger
 # images are estimated on CROPS x CROPS separate crops of CROP pixels spread over the image,
 # and the median of those estimates is taken: memory stays bounded and an odd textured
@@ -115,15 +118,16 @@ def _estimate_gray(img: np.ndarray, saturated: np.ndarray | None = None) -> floa
     texture = box_sum(gh * gh, p, p - 2) + box_sum(gv * gv, p - 2, p)  # [H-p+1, W-p+1]
     if saturated is None:
         saturated = (img == 0) | (img == 1)
-    clipped = box_sum(saturated.astype(np.float64), p, p) > 0.5  # patches holding a clipped pixel
 
-    stride = 2 if texture.size > STRIDE_ABOVE else 1
+    stride = math.ceil(math.sqrt(texture.size / MAX_PATCHES))
     windows = np.lib.stride_tricks.sliding_window_view(img, (p, p))[::stride, ::stride]  # [h, w, p, p]
     patches = windows.transpose(2, 3, 0, 1).reshape(p * p, -1)  # one patch per column, a copy
     texture = texture[::stride, ::stride].ravel()  # [N]
-    keep = ~clipped[::stride, ::stride].ravel()
-    if keep.sum() >= 4 * p * p:
-        patches, texture = patches[:, keep], texture[keep]
+    if saturated.any():
+        clipped = box_sum(saturated.astype(np.float64), p, p) > 0.5  # patches holding a clipped pixel
+        keep = ~clipped[::stride, ::stride].ravel()
+        if 4 * p * p <= keep.sum() < keep.size:
+            patches, texture = patches[:, keep], texture[keep]
 
     tau0 = texture_quantile(p, CONFIDENCE)
     # Each round keeps a subset of the last round's patches, so their moments are updated by
@@ -150,14 +154,17 @@ class _Moments:
 
     def __init__(self, patches: np.ndarray):
         self.shift = patches.mean(axis=1, keepdims=True)  # [d, 1]
-        centred = patches - self.shift
-        self.n, self.sum, self.outer = centred.shape[1], centred.sum(axis=1), _gram(centred)
+        self.n, self.sum, self.outer = 0, 0.0, 0.0
+        self._add(patches, 1)
 
     def remove(self, patches: np.ndarray) -> None:
-        centred = patches - self.shift
-        self.n -= centred.shape[1]
-        self.sum -= centred.sum(axis=1)
-        self.outer -= _gram(centred)
+        self._add(patches, -1)
+
+    def _add(self, patches: np.ndarray, sign: int) -> None:
+        total, outer = _gram(patches, self.shift)
+        self.n += sign * patches.shape[1]
+        self.sum = self.sum + sign * total
+        self.outer = self.outer + sign * outer
 
     def noise_variance(self) -> float:
         mean = self.sum / self.n
@@ -166,8 +173,8 @@ class _Moments:
 
 def noise_variance(patches: np.ndarray) -> float:
     """Chen et al.'s criterion on the eigenvalues of the patches' covariance ([d, N] -> float)."""
-    centred = patches - patches.mean(axis=1, keepdims=True)  # [d, N]
-    return _noise_eigenvalues(_gram(centred) / (centred.shape[1] - 1))
+    _, outer = _gram(patches, patches.mean(axis=1, keepdims=True))
+    return _noise_eigenvalues(outer / (patches.shape[1] - 1))
 
 
 def _noise_eigenvalues(cov: np.ndarray) -> float:
@@ -189,14 +196,18 @@ def _noise_eigenvalues(cov: np.ndarray) -> float:
 _CHUNK = 96
 
 
-def _gram(columns: np.ndarray) -> np.ndarray:
-    """Sum of the outer products of the columns, [d, N] -> [d, d], in single-threaded chunks."""
+def _gram(columns: np.ndarray, shift: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sum and sum of outer products of ``columns - shift`` ([d, N], [d, 1] -> [d], [d, d]).
+
+    In single-threaded chunks, each centred on its own (no centred copy of all the columns).
+    """
     d, n = columns.shape
-    out = np.zeros((d, d))
+    total, outer = np.zeros(d), np.zeros((d, d))
     for start in range(0, n, _CHUNK):
-        block = columns[:, start : start + _CHUNK]  # [d, <=96]
-        out += block @ block.T
-    return out
+        block = columns[:, start : start + _CHUNK] - shift  # [d, <=96]
+        total += block.sum(axis=1)
+        outer += block @ block.T
+    return total, outer
 
 
 @lru_cache(maxsize=None)
