@@ -51,10 +51,9 @@ BIAS = 0.995
 # Patches enough for a 49x49 covariance: above this many positions every s-th row and column
 # is taken, s the smallest that brings the count under it (a 512x512 channel: every third).
 MAX_PATCHES = 40_000
-# The estimator holds every 7x7 patch (2.8 GB and ~90 s for one 12 MP channel), so larger
-# images are estimated on CROPS x CROPS separate crops of CROP pixels spread over the image,
-# and the median of those estimates is taken: memory stays bounded and an odd textured
-# crop does not move the result.
+# Larger images are estimated on CROPS x CROPS separate crops of CROP pixels spread over the
+# image, and the median of those estimates is taken: an odd textured crop does not move the
+# result, and every crop is dense enough to be sampled at every second position.
 CROPS_ABOVE = 1_048_576
 CROP = 256
 CROPS = 4
@@ -199,7 +198,7 @@ _CHUNK = 96
 def _gram(columns: np.ndarray, shift: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Sum and sum of outer products of ``columns - shift`` ([d, N], [d, 1] -> [d], [d, d]).
 
-    In single-threaded chunks, each centred on its own (no centred copy of all the columns).
+    In single-threaded chunks, each shifted as it is summed (no shifted copy of all the columns).
     """
     d, n = columns.shape
     total, outer = np.zeros(d), np.zeros((d, d))
