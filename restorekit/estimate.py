@@ -80,15 +80,24 @@ def estimate_sigma(image: np.ndarray) -> float:
         img = img[..., 0]
     if img.ndim in (2, 3) and img.shape[0] * img.shape[1] > CROPS_ABOVE:
         return float(np.median([estimate_sigma(crop) for crop in _crops(img, CROP, CROPS)]))
-    if img.ndim == 2:
-        return _estimate_gray(img)
-    if img.ndim != 3:
+    if img.ndim not in (2, 3):
         raise RestorekitError(f"expected an HxW or HxWxC image, got shape {img.shape}")
-    saturated = ((img == 0) | (img == 1)).any(axis=2)  # [H, W], before any colour transform
+    saturated = _clipped(img)  # before any colour transform
+    if img.ndim == 2:
+        return _estimate_gray(img, saturated)
     if img.shape[2] == 3:
         chroma = img.astype(np.float64) @ _CHROMA.T  # [H, W, 2]
         return float(np.mean([_estimate_gray(chroma[..., c], saturated) for c in range(2)]))
     return float(np.mean([_estimate_gray(img[..., c], saturated) for c in range(img.shape[2])]))
+
+
+def _clipped(img: np.ndarray) -> np.ndarray | None:
+    """[H, W]: the pixels at exactly 0 or 1 in any channel; None where there is none."""
+    if img.size and img.min() > 0 and img.max() < 1:  # the common case, without a mask
+        return None
+    mask = (img == 0) | (img == 1)
+    mask = mask.any(axis=2) if mask.ndim == 3 else mask
+    return mask if mask.any() else None
 
 
 def _crops(image: np.ndarray, crop: int, grid: int) -> list[np.ndarray]:
@@ -100,8 +109,8 @@ def _crops(image: np.ndarray, crop: int, grid: int) -> list[np.ndarray]:
     return [image[r : r + ch, c : c + cw] for r in rows for c in cols]
 
 
-def _estimate_gray(img: np.ndarray, saturated: np.ndarray | None = None) -> float:
-    """Estimate for one channel [H, W]; ``saturated`` marks clipped pixels (default: == 0 or 1)."""
+def _estimate_gray(img: np.ndarray, saturated: np.ndarray | None) -> float:
+    """Estimate for one channel [H, W]; ``saturated`` marks clipped pixels (None: there are none)."""
     p = PATCH
     h, w = img.shape
     if h < p + 2 or w < p + 2:
@@ -115,14 +124,12 @@ def _estimate_gray(img: np.ndarray, saturated: np.ndarray | None = None) -> floa
     gh = (img[:, 2:] - img[:, :-2]) / 2  # [H, W-2]
     gv = (img[2:, :] - img[:-2, :]) / 2  # [H-2, W]
     texture = box_sum(gh * gh, p, p - 2) + box_sum(gv * gv, p - 2, p)  # [H-p+1, W-p+1]
-    if saturated is None:
-        saturated = (img == 0) | (img == 1)
 
     stride = math.ceil(math.sqrt(texture.size / MAX_PATCHES))
     windows = np.lib.stride_tricks.sliding_window_view(img, (p, p))[::stride, ::stride]  # [h, w, p, p]
     patches = windows.transpose(2, 3, 0, 1).reshape(p * p, -1)  # one patch per column, a copy
     texture = texture[::stride, ::stride].ravel()  # [N]
-    if saturated.any():
+    if saturated is not None:
         clipped = box_sum(saturated.astype(np.float64), p, p) > 0.5  # patches holding a clipped pixel
         keep = ~clipped[::stride, ::stride].ravel()
         if 4 * p * p <= keep.sum() < keep.size:
