@@ -55,7 +55,7 @@ def plan(name: str, args, data: Path):
     from restorekit.train.config import TrainConfig
 
     config, folders, stage = RECIPES[name]
-    going_on = bool(getattr(args, "from_shipped", False) and stage)
+    going_on = bool(args.from_shipped and stage)
     cfg = TrainConfig.from_file(ROOT / (stage if going_on else config))
     if going_on:  # from the shipped weights, in their own architecture
         cfg = cfg.replace(init_from=name, arch_args={})

@@ -71,7 +71,7 @@ def test_recipe_trains_the_shipped_architecture_and_builds_on_the_shipped_model_
 
     script = load_script("train_gpu")
     args = Namespace(out=str(tmp_path), device="cpu", batch_size=2, patch_size=32, lr_scale=1.0, warmup=1,
-                     val_every=2, save_every=2)
+                     val_every=2, save_every=2, from_shipped=False)
     shipped = {k: v for k, v in load_model("fastunet.color").arch_args.items() if k != "channels"}
     assert script.plan("fastunet.color", args, tmp_path).arch_args == shipped
     real = script.plan("fastunet.color-real", args, tmp_path)  # no fastunet.color run in tmp_path
