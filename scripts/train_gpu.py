@@ -21,8 +21,9 @@ with the measured speeds. A run that finds its folder already there resumes it (
 config), so a second call after an interruption finishes the job.
 
 ``--from-shipped`` trains the Gaussian models on from the weights that ship now, with the
-recipe of their last stage (``configs/fastunet-*-slim.json``: psnr loss, 160x160 patches,
-lr 1e-4 before ``--lr-scale``) instead of from scratch: a few GPU minutes per model
+recipe of their last stage (``configs/fastunet-gray-176.json``,
+``configs/fastunet-color-slim.json``: psnr loss, 176x176 and 160x160 patches, lr 1e-4 before
+``--lr-scale``) instead of from scratch: a few GPU minutes per model
 are fewer patches than the CPU stages behind the shipped weights gave them, so that is the
 way to add to them rather than start over. Back here, ship a run
 with ``scripts/ship_model.py OUT/<model> NAME``.
@@ -42,7 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # shipped name -> (config, training folders under --data, config that goes on from the shipped weights)
 RECIPES = {
-    "fastunet.gray": ("configs/fastunet-gray.json", ["Train400", "CBSD432"], "configs/fastunet-gray-slim.json"),
+    "fastunet.gray": ("configs/fastunet-gray.json", ["Train400", "CBSD432"], "configs/fastunet-gray-176.json"),
     "fastunet.color": ("configs/fastunet-color.json", ["CBSD432"], "configs/fastunet-color-slim.json"),
     "fastunet.gray-real": ("configs/fastunet-gray-real.json", ["Train400", "CBSD432"], None),
     "fastunet.color-real": ("configs/fastunet-color-real.json", ["CBSD432"], None),
@@ -87,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default="cuda")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--patch-size", type=int,
-                        help=f"patch side (default {SCRATCH_PATCH}; with --from-shipped the stage config's, 160)")
+                        help=f"patch side (default {SCRATCH_PATCH}; with --from-shipped the stage config's: 176 gray, 160 colour)")
     parser.add_argument("--from-shipped", action="store_true",
                         help="Gaussian models: train on from the shipped weights with their last stage's recipe")
     parser.add_argument("--lr-scale", type=float, default=2.0, help="peak lr = the config's times this")

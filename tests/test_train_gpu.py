@@ -80,7 +80,7 @@ def test_recipe_trains_the_shipped_architecture_and_builds_on_the_shipped_model_
 
 def test_from_shipped_goes_on_from_the_shipped_weights_with_the_last_stage_recipe(tmp_path, monkeypatch):
     """--from-shipped: the Gaussian models start from their shipped weights (same architecture,
-    the psnr loss and 160x160 patches of their last stage), the real-noise ones as before; a
+    the psnr loss and large patches of their last stage), the real-noise ones as before; a
     tiny run starts exactly where the shipped model is."""
     from argparse import Namespace
 
@@ -91,7 +91,7 @@ def test_from_shipped_goes_on_from_the_shipped_weights_with_the_last_stage_recip
                      warmup=1, val_every=2, save_every=2, from_shipped=True)
     gray = script.plan("fastunet.gray", args, tmp_path)
     assert gray.init_from == "fastunet.gray" and gray.arch_args == {}
-    assert gray.loss == "psnr" and gray.patch_size == 160 and gray.holdout == 8
+    assert gray.loss == "psnr" and gray.patch_size == 176 and gray.holdout == 8
     assert script.plan("fastunet.color-real", args, tmp_path).init_from == "fastunet.color"
     args.from_shipped = False
     assert script.plan("fastunet.gray", args, tmp_path).patch_size == script.SCRATCH_PATCH
