@@ -59,7 +59,8 @@ def main() -> None:
 
     from restorekit.atomic import atomic_path
 
-    fig, ax = plt.subplots(figsize=(6, 4))
+    many = len(args.runs) > 4  # then the legend goes under the plot, where it hides no curve
+    fig, ax = plt.subplots(figsize=(6, 4 + 0.22 * len(args.runs) if many else 4))
     for run, label in zip(args.runs, names):
         if args.cpu:
             points = [(x / 60, v) for x, v in curve(run, "cpu_s")]
@@ -76,10 +77,13 @@ def main() -> None:
         ax.set_xlabel("training patches seen (thousands, log scale)")
     ax.set_ylabel("validation PSNR (dB)")
     ax.grid(alpha=0.3)
-    ax.legend()
+    if many:
+        ax.legend(loc="upper left", bbox_to_anchor=(0, -0.16), fontsize="small", frameon=False)
+    else:
+        ax.legend()
     fig.tight_layout()
     with atomic_path(args.out) as tmp:
-        fig.savefig(tmp, dpi=100)
+        fig.savefig(tmp, dpi=100, bbox_inches="tight")
     print(f"wrote {args.out}")
 
 

@@ -64,7 +64,7 @@ def denoise(image: np.ndarray, model=None, sigma: float | None = None, *, streng
         nan: ``"refuse"`` (default) or ``"fill"`` for images with NaN or infinite pixels.
         pd: pixel-shuffle down-sampling factor (1: off; 2 helps Gaussian models on real noise).
         ensemble: 1, 2, 4 or 8 flips/rotations of the image through the network, averaged
-            (about that many times slower; 8 gave +0.08 dB on BSD68 and +0.25 dB on Nam25's
+            (about that many times slower; 8 gave +0.06 dB on BSD68 and +0.25 dB on Nam25's
             real photos).
         auto: with no model and no sigma, identify the noise first (False: the Gaussian
             model, its level estimated).
