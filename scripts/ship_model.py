@@ -60,7 +60,7 @@ def main() -> None:
         from restorekit.train.checkpoint import load_checkpoint
 
         state = load_checkpoint(Path(args.run))
-        model.load_state_dict(state["model"])
+        model.load_state_dict(state.get("ema", state["model"]))  # the weights' average, where the run kept one
         model.meta.setdefault("training", {}).update(step=state["step"], patches_seen=state["step"] *
                                                      state["config"]["batch_size"])
         model.meta.setdefault("validation", {})["psnr"] = _last_validation(Path(args.run) / "log.csv", state["step"])

@@ -110,3 +110,31 @@ def test_half_ships_float16_weights_and_the_figures_are_of_them(tmp_path, monkey
     clean, noisy = paired_images(tmp_path / "pairs")
     (_, record) = evaluate([NetworkRestorer(load_model(shipped), "x")], clean, "real", noisy_dir=noisy, dataset="pairs")
     assert round(record.psnr, 3) == meta["psnr_real"]["pairs"]  # measured on the stored weights
+
+
+def test_last_ships_the_weights_average_where_the_run_kept_one(tmp_path, monkeypatch, color_image):
+    import torch
+
+    from restorekit.io import write_image
+    from restorekit.models import load_model
+    from restorekit.train.config import TrainConfig
+    from restorekit.train.trainer import train
+
+    for i in range(2):
+        write_image(tmp_path / "train" / f"{i}.png", color_image)
+    write_image(tmp_path / "pairs" / "clean" / "a.png", color_image)
+    write_image(tmp_path / "pairs" / "noisy" / "a.png", color_image)
+    run = tmp_path / "run"
+    train(TrainConfig(arch="fastunet", arch_args={"widths": [8, 16, 32], "blocks": 1}, channels=3,
+                      data=(str(tmp_path / "train"),), out=str(run), noise="gaussian:25", steps=3, batch_size=2,
+                      patch_size=24, lr=1e-2, ema=0.5, save_every=1), progress=False)
+    script = load_script("ship_model")
+    monkeypatch.setattr(script, "WEIGHTS", tmp_path / "weights")
+    monkeypatch.setattr(script, "CURVES", tmp_path / "curves")
+    monkeypatch.setattr(sys, "argv", ["ship_model.py", str(run), "fastunet.test", "--pairs", str(tmp_path / "pairs"),
+                                      "--last"])
+    script.main()
+    shipped = load_model(tmp_path / "weights" / "fastunet.test.safetensors").state_dict()
+    last = torch.load(run / "last.pt", weights_only=True)
+    assert all(torch.equal(v, last["ema"][k]) for k, v in shipped.items())
+    assert any(not torch.equal(v, last["model"][k]) for k, v in shipped.items())

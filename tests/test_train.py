@@ -391,3 +391,49 @@ def test_psnr_loss_is_minus_the_mean_psnr_of_the_patches_and_weights_each_alike(
     psnr_loss(pred, clean, floor=0.0).backward()
     grad = pred.grad.flatten(1).norm(dim=1)
     assert grad[1] / grad[0] == pytest.approx(10, rel=1e-4)  # 1/error: the cleaner patch pulls harder
+
+
+def test_the_weights_average_moves_a_thousandth_of_the_way_per_step():
+    from restorekit.train.ema import EmaWeights
+
+    model = torch.nn.Conv2d(1, 1, 3)
+    start = model.weight.detach().clone()
+    ema = EmaWeights(model, 0.999)
+    with torch.no_grad():
+        model.weight.add_(1.0)
+    ema.update(model)
+    assert torch.allclose(ema.model.weight, start + 0.001)
+    assert not ema.model.weight.requires_grad and torch.equal(model.weight, start + 1.0)  # the model is not touched
+    with pytest.raises(ValueError, match="decay"):
+        EmaWeights(model, 1.0)
+
+
+def test_a_run_with_a_weights_average_validates_keeps_and_resumes_it(image_dir, tmp_path, monkeypatch):
+    import csv
+
+    import restorekit.train.trainer as trainer
+    from restorekit.models import load_model
+
+    cfg = dict(ema=0.5, steps=6, val_every=3)
+    trainer.train(_cfg(image_dir, tmp_path / "whole", **cfg), progress=False)
+    _killed_after_step_4(trainer, _cfg(image_dir, tmp_path / "split", **cfg), monkeypatch)
+    trainer.train(_cfg(image_dir, tmp_path / "split", **cfg), resume=True, progress=False)
+    a = torch.load(tmp_path / "whole" / "last.pt", weights_only=True)
+    b = torch.load(tmp_path / "split" / "last.pt", weights_only=True)
+    assert sorted(a["ema"]) == sorted(a["model"])
+    for k in a["model"]:  # the average resumes exactly too
+        assert torch.equal(a["ema"][k], b["ema"][k]) and torch.equal(a["model"][k], b["model"][k]), k
+    assert any(not torch.equal(a["ema"][k], a["model"][k]) for k in a["model"])  # an average, not a copy
+    rows = [r for r in csv.DictReader((tmp_path / "whole" / "log.csv").open()) if r["val_psnr"]]
+    assert [r["step"] for r in rows] == ["3", "6"] and all(r["val_raw"] for r in rows)
+
+    trainer.train(_cfg(image_dir, tmp_path / "short", **{**cfg, "steps": 3}), progress=False)
+    best = load_model(tmp_path / "short")  # validated once, at its last step: best.safetensors is the average
+    last = torch.load(tmp_path / "short" / "last.pt", weights_only=True)
+    assert all(torch.equal(v, last["ema"][k]) for k, v in best.state_dict().items())
+    assert any(not torch.equal(v, last["model"][k]) for k, v in best.state_dict().items())
+
+
+def test_ema_outside_zero_to_one_is_one_clear_error(image_dir, tmp_path):
+    with pytest.raises(RestorekitError, match="ema"):
+        _cfg(image_dir, tmp_path, ema=1.0)

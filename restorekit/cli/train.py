@@ -28,6 +28,7 @@ _SHARED = [
                  help="cosine: decay over the whole run; wsd: hold the rate, decay over the last --decay "
                       "fraction (extend a run with --resume --steps MORE)."),
     click.option("--decay", type=float, help="wsd: the fraction of the steps the rate decays over (0.2)."),
+    click.option("--ema", type=float, help="Validate and keep a moving average of the weights, e.g. 0.999 (0: off)."),
     click.option("--loss", type=click.Choice(["l1", "mse", "charbonnier", "psnr"])),
     click.option("--seed", type=int),
     click.option("--val-every", type=int),

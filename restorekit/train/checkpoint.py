@@ -1,7 +1,8 @@
 """Checkpoints that describe themselves, written atomically (temp file, then rename).
 
-``last.pt`` holds everything needed to resume exactly: model and optimizer state, the step,
-the best validation score and the resolved config. It is saved with ``torch.save`` and read
+``last.pt`` holds everything needed to resume exactly: model and optimizer state (and the
+weights' moving average, where the run keeps one), the step, the best validation score and
+the resolved config. It is saved with ``torch.save`` and read
 back with ``weights_only=True`` (it holds only tensors and plain Python values).
 """
 
@@ -19,7 +20,7 @@ STABLE = "stable.pt"  # a "wsd" run's state where its learning rate began to dec
 
 
 def save_checkpoint(rundir: Path, *, model, optimizer, step: int, best: float, config: dict,
-                    seed_scheme: str, name: str = LAST) -> Path:
+                    seed_scheme: str, ema: dict | None = None, name: str = LAST) -> Path:
     state = {
         "model": model.state_dict(),
         "arch": model.arch,
@@ -30,6 +31,8 @@ def save_checkpoint(rundir: Path, *, model, optimizer, step: int, best: float, c
         "config": config,
         "seed_scheme": seed_scheme,  # restorekit.train.seeding: which stream each batch took
     }
+    if ema is not None:
+        state["ema"] = ema  # the weights' moving average (restorekit.train.ema)
     path = Path(rundir) / name
     with atomic_path(path) as tmp:
         torch.save(state, tmp)

@@ -33,6 +33,9 @@ class TrainConfig:
     # (--resume with more --steps) as if it had been planned that long (see trainer.extend_from)
     schedule: str = "cosine"
     decay: float = 0.2
+    # > 0: keep an exponential moving average of the weights (e.g. 0.999, about the last
+    # thousand steps); it is what is validated, saved as best and shipped (train.ema)
+    ema: float = 0.0
     loss: str = "l1"
     seed: int = 0
     val_every: int = 500
@@ -59,6 +62,8 @@ class TrainConfig:
             raise RestorekitError("the learning rate must be positive")
         if self.schedule not in SCHEDULES:
             raise RestorekitError(f"unknown schedule {self.schedule!r}; choose from {', '.join(SCHEDULES)}")
+        if not 0 <= self.ema < 1:
+            raise RestorekitError(f"ema is the weights' average's decay per step, in [0, 1) (0: off), got {self.ema}")
         if not 0 < self.decay <= 1:
             raise RestorekitError(f"decay is the fraction of the steps the learning rate decays over, got {self.decay}")
 

@@ -8,8 +8,9 @@ import time
 from pathlib import Path
 
 # elapsed_s: wall-clock seconds of training, cpu_s: the training processes' CPU seconds, all
-# threads (the compute spent, whatever else the machine was doing); both carry on across resumes
-FIELDS = ["step", "patches", "loss", "lr", "val_psnr", "patches_per_s", "elapsed_s", "cpu_s"]
+# threads (the compute spent, whatever else the machine was doing); both carry on across resumes.
+# With a moving average of the weights (train.ema) val_psnr is the average's, val_raw the model's.
+FIELDS = ["step", "patches", "loss", "lr", "val_psnr", "patches_per_s", "elapsed_s", "cpu_s", "val_raw"]
 
 
 class CsvLog:

@@ -24,6 +24,7 @@ from restorekit.losses import get_objective
 from restorekit.train import distributed
 from restorekit.train.checkpoint import STABLE, load_checkpoint, save_checkpoint
 from restorekit.train.config import TrainConfig
+from restorekit.train.ema import EmaWeights
 from restorekit.train.log import CsvLog, Progress
 from restorekit.train.seeding import LEGACY, SeedScheme
 
@@ -256,9 +257,15 @@ def train(cfg: TrainConfig, *, resume: bool = False, overwrite: bool = False, pr
         model.to(memory_format=torch.channels_last)
     _freeze(model, cfg.freeze)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)  # frozen weights get no grad: Adam skips them
+    # The weights the run keeps (validates, saves as best): the model's, or their moving average,
+    # which starts where the model is when a run without one is resumed with one
+    ema = EmaWeights(model, cfg.ema) if cfg.ema else None
     if state is not None:
         optimizer.load_state_dict(state["optimizer"])  # cast to the parameters' device by torch
+        if ema is not None and "ema" in state:
+            ema.load_state_dict(state["ema"])
         del state
+    kept = ema.model if ema is not None else model
     net = distributed.wrap(model, d, cfg.device)
     from restorekit.degradations import parse_spec
 
@@ -279,7 +286,7 @@ def train(cfg: TrainConfig, *, resume: bool = False, overwrite: bool = False, pr
 
     bar = Progress(cfg.steps, start, enabled=progress and d.main)
     use_amp = device.type == "cuda"
-    loss_sum, loss_n, t_last, val_psnr = 0.0, 0, time.time(), float("nan")
+    loss_sum, loss_n, t_last, val_psnr, val_raw = 0.0, 0, time.time(), float("nan"), None
     t_start, cpu_start = time.time(), time.process_time()
     wall_before, cpu_before = log.spent if log is not None else (0.0, 0.0)  # time of the run before a resume
     net.train()
@@ -298,15 +305,18 @@ def train(cfg: TrainConfig, *, resume: bool = False, overwrite: bool = False, pr
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
+            if ema is not None:
+                ema.update(model)
             loss_sum += loss.item()
             loss_n += 1
 
             validate_now = validate is not None and (step % cfg.val_every == 0 or step == cfg.steps)
             if validate_now:
-                val_psnr = validate(model)
+                val_psnr = validate(kept)
+                val_raw = validate(model) if ema is not None else None  # what the average adds
                 if val_psnr > best:
                     best = val_psnr
-                    _save_best(model, rundir, cfg, step, val_psnr, blind)
+                    _save_best(kept, rundir, cfg, step, val_psnr, blind)
             if step % cfg.save_every == 0 or step == cfg.steps or validate_now:
                 mean_loss = distributed.mean(loss_sum / loss_n, d, device)
                 if d.main:
@@ -315,13 +325,14 @@ def train(cfg: TrainConfig, *, resume: bool = False, overwrite: bool = False, pr
                     log.write(step=step, patches=step * cfg.batch_size * d.world, loss=f"{mean_loss:.6f}",
                               lr=f"{lr_at(step - 1, cfg):.3g}", val_psnr=f"{val_psnr:.3f}" if validate_now else "",
                               patches_per_s=f"{rate:.1f}", elapsed_s=f"{wall_before + time.time() - t_start:.1f}",
-                              cpu_s=f"{cpu_before + time.process_time() - cpu_start:.1f}")
+                              cpu_s=f"{cpu_before + time.process_time() - cpu_start:.1f}",
+                              val_raw=f"{val_raw:.3f}" if validate_now and ema is not None else "")
                     save_checkpoint(rundir, model=model, optimizer=optimizer, step=step, best=best, config=cfg.to_dict(),
-                                    seed_scheme=scheme.name)
+                                    seed_scheme=scheme.name, ema=ema.state_dict() if ema else None)
                 loss_sum, loss_n, t_last = 0.0, 0, time.time()
             if cfg.schedule == "wsd" and step == cfg.decay_start and d.main:  # what an extension goes on from
                 save_checkpoint(rundir, model=model, optimizer=optimizer, step=step, best=best, config=cfg.to_dict(),
-                                seed_scheme=scheme.name, name=STABLE)
+                                seed_scheme=scheme.name, ema=ema.state_dict() if ema else None, name=STABLE)
             rate = (step - start) * cfg.batch_size * d.world / max(time.time() - t_start, 1e-9)
             info = f"loss {loss.item():.4f}  {rate:.0f} patches/s"
             if validate is not None and not math.isnan(val_psnr):  # nan: not validated since the (re)start
@@ -330,7 +341,7 @@ def train(cfg: TrainConfig, *, resume: bool = False, overwrite: bool = False, pr
     finally:
         bar.close()
     if validate is None and d.main:  # no validation set: the last weights are the best we know
-        _save_best(model, rundir, cfg, step, float("nan"), blind)
+        _save_best(kept, rundir, cfg, step, float("nan"), blind)
     distributed.barrier(d)
     distributed.teardown(d)
     return TrainResult(rundir=rundir, step=step, best_psnr=best, last_loss=loss.item())
