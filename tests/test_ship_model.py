@@ -10,6 +10,15 @@ import numpy as np
 from conftest import load_script
 
 
+def _ship(tmp_path, monkeypatch, *args) -> None:
+    """Run scripts/ship_model.py with ``args``, writing into tmp_path's weights/ and curves/."""
+    script = load_script("ship_model")
+    monkeypatch.setattr(script, "WEIGHTS", tmp_path / "weights")
+    monkeypatch.setattr(script, "CURVES", tmp_path / "curves")
+    monkeypatch.setattr(sys, "argv", ["ship_model.py", *map(str, args)])
+    script.main()
+
+
 def test_ship_a_real_noise_run_with_pairs_and_a_self_calibrated_level(tmp_path, monkeypatch, color_image):
     from restorekit.io import write_image
     from restorekit.models import create_model, load_model
@@ -23,12 +32,8 @@ def test_ship_a_real_noise_run_with_pairs_and_a_self_calibrated_level(tmp_path, 
     for name in ("a.png", "b.png"):
         write_image(tmp_path / "pairs" / "clean" / name, color_image)
         write_image(tmp_path / "pairs" / "noisy" / name, np.clip(color_image + rng.normal(0, 0.03, color_image.shape), 0, 1))
-    script = load_script("ship_model")
-    monkeypatch.setattr(script, "WEIGHTS", tmp_path / "weights")
-    monkeypatch.setattr(script, "CURVES", tmp_path / "curves")
-    monkeypatch.setattr(sys, "argv", ["ship_model.py", str(run), "fastunet.test-real", "--pairs", str(tmp_path / "pairs"),
-                                      "--blind-level", "self-calibrated"])
-    script.main()
+    _ship(tmp_path, monkeypatch, run, "fastunet.test-real", "--pairs", tmp_path / "pairs",
+          "--blind-level", "self-calibrated")
     meta = json.loads((tmp_path / "weights" / "fastunet.test-real.json").read_text())
     assert meta["blind_level"] == "self-calibrated" and "blind_sigma" not in meta
     assert set(meta["psnr_real"]) == {"pairs", "pairs noisy"} and meta["psnr_real"]["pairs noisy"] > 25
@@ -48,11 +53,7 @@ def _ship_a_tiny_run(tmp_path, monkeypatch, image, training: dict) -> dict:
                  {"training": training})
     write_image(tmp_path / "pairs" / "clean" / "a.png", image)
     write_image(tmp_path / "pairs" / "noisy" / "a.png", image)
-    script = load_script("ship_model")
-    monkeypatch.setattr(script, "WEIGHTS", tmp_path / "weights")
-    monkeypatch.setattr(script, "CURVES", tmp_path / "curves")
-    monkeypatch.setattr(sys, "argv", ["ship_model.py", str(run), "fastunet.test", "--pairs", str(tmp_path / "pairs")])
-    script.main()
+    _ship(tmp_path, monkeypatch, run, "fastunet.test", "--pairs", tmp_path / "pairs")
     return json.loads((tmp_path / "weights" / "fastunet.test.json").read_text())["training"]
 
 
@@ -96,12 +97,7 @@ def test_half_ships_float16_weights_and_the_figures_are_of_them(tmp_path, monkey
     rng = np.random.default_rng(1)
     write_image(tmp_path / "pairs" / "clean" / "a.png", color_image)
     write_image(tmp_path / "pairs" / "noisy" / "a.png", np.clip(color_image + rng.normal(0, 0.05, color_image.shape), 0, 1))
-    script = load_script("ship_model")
-    monkeypatch.setattr(script, "WEIGHTS", tmp_path / "weights")
-    monkeypatch.setattr(script, "CURVES", tmp_path / "curves")
-    monkeypatch.setattr(sys, "argv", ["ship_model.py", str(run), "fastunet.test", "--pairs", str(tmp_path / "pairs"),
-                                      "--half"])
-    script.main()
+    _ship(tmp_path, monkeypatch, run, "fastunet.test", "--pairs", tmp_path / "pairs", "--half")
     shipped = tmp_path / "weights" / "fastunet.test.safetensors"
     with safe_open(str(shipped), framework="pt") as f:
         assert {f.get_tensor(k).dtype for k in f.keys()} == {torch.float16}
@@ -128,12 +124,7 @@ def test_last_ships_the_weights_average_where_the_run_kept_one(tmp_path, monkeyp
     train(TrainConfig(arch="fastunet", arch_args={"widths": [8, 16, 32], "blocks": 1}, channels=3,
                       data=(str(tmp_path / "train"),), out=str(run), noise="gaussian:25", steps=3, batch_size=2,
                       patch_size=24, lr=1e-2, ema=0.5, save_every=1), progress=False)
-    script = load_script("ship_model")
-    monkeypatch.setattr(script, "WEIGHTS", tmp_path / "weights")
-    monkeypatch.setattr(script, "CURVES", tmp_path / "curves")
-    monkeypatch.setattr(sys, "argv", ["ship_model.py", str(run), "fastunet.test", "--pairs", str(tmp_path / "pairs"),
-                                      "--last"])
-    script.main()
+    _ship(tmp_path, monkeypatch, run, "fastunet.test", "--pairs", tmp_path / "pairs", "--last")
     shipped = load_model(tmp_path / "weights" / "fastunet.test.safetensors").state_dict()
     last = torch.load(run / "last.pt", weights_only=True)
     assert all(torch.equal(v, last["ema"][k]) for k, v in shipped.items())
