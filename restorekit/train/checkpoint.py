@@ -2,8 +2,8 @@
 
 ``last.pt`` holds everything needed to resume exactly: model and optimizer state (and the
 weights' moving average, where the run keeps one), the step, the best validation score and
-the resolved config. It is saved with ``torch.save`` and read
-back with ``weights_only=True`` (it holds only tensors and plain Python values).
+the resolved config. It is saved with ``torch.save`` and read back with
+``weights_only=True`` (it holds only tensors and plain Python values).
 """
 
 from __future__ import annotations
