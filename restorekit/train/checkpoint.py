@@ -20,7 +20,7 @@ STABLE = "stable.pt"  # a "wsd" run's state where its learning rate began to dec
 
 
 def save_checkpoint(rundir: Path, *, model, optimizer, step: int, best: float, config: dict,
-                    seed_scheme: str, ema: dict | None = None, name: str = LAST) -> Path:
+                    seed_scheme: str, ema=None, name: str = LAST) -> Path:
     state = {
         "model": model.state_dict(),
         "arch": model.arch,
@@ -31,8 +31,8 @@ def save_checkpoint(rundir: Path, *, model, optimizer, step: int, best: float, c
         "config": config,
         "seed_scheme": seed_scheme,  # restorekit.train.seeding: which stream each batch took
     }
-    if ema is not None:
-        state["ema"] = ema  # the weights' moving average (restorekit.train.ema)
+    if ema is not None:  # a restorekit.train.ema.EmaWeights: the weights' moving average
+        state["ema"] = ema.state_dict()
     path = Path(rundir) / name
     with atomic_path(path) as tmp:
         torch.save(state, tmp)

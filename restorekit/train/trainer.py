@@ -328,11 +328,11 @@ def train(cfg: TrainConfig, *, resume: bool = False, overwrite: bool = False, pr
                               cpu_s=f"{cpu_before + time.process_time() - cpu_start:.1f}",
                               val_raw=f"{val_raw:.3f}" if validate_now and ema is not None else "")
                     save_checkpoint(rundir, model=model, optimizer=optimizer, step=step, best=best, config=cfg.to_dict(),
-                                    seed_scheme=scheme.name, ema=ema.state_dict() if ema is not None else None)
+                                    seed_scheme=scheme.name, ema=ema)
                 loss_sum, loss_n, t_last = 0.0, 0, time.time()
             if cfg.schedule == "wsd" and step == cfg.decay_start and d.main:  # what an extension goes on from
                 save_checkpoint(rundir, model=model, optimizer=optimizer, step=step, best=best, config=cfg.to_dict(),
-                                seed_scheme=scheme.name, ema=ema.state_dict() if ema is not None else None, name=STABLE)
+                                seed_scheme=scheme.name, ema=ema, name=STABLE)
             rate = (step - start) * cfg.batch_size * d.world / max(time.time() - t_start, 1e-9)
             info = f"loss {loss.item():.4f}  {rate:.0f} patches/s"
             if validate is not None and not math.isnan(val_psnr):  # nan: not validated since the (re)start
