@@ -71,7 +71,7 @@ def test_recipe_trains_the_shipped_architecture_and_builds_on_the_shipped_model_
 
     script = load_script("train_gpu")
     args = Namespace(out=str(tmp_path), device="cpu", batch_size=2, patch_size=32, lr_scale=1.0, warmup=1,
-                     val_every=2, save_every=2, from_shipped=False)
+                     val_every=2, save_every=2, from_shipped=False, ema=None)
     shipped = {k: v for k, v in load_model("fastunet.color").arch_args.items() if k != "channels"}
     assert script.plan("fastunet.color", args, tmp_path).arch_args == shipped
     real = script.plan("fastunet.color-real", args, tmp_path)  # no fastunet.color run in tmp_path
@@ -88,13 +88,18 @@ def test_from_shipped_goes_on_from_the_shipped_weights_with_the_last_stage_recip
 
     script = load_script("train_gpu")
     args = Namespace(out=str(tmp_path / "gpu"), device="cpu", batch_size=2, patch_size=None, lr_scale=1.0,
-                     warmup=1, val_every=2, save_every=2, from_shipped=True)
+                     warmup=1, val_every=2, save_every=2, from_shipped=True, ema=None)
     gray = script.plan("fastunet.gray", args, tmp_path)
     assert gray.init_from == "fastunet.gray" and gray.arch_args == {}
     assert gray.loss == "psnr" and gray.patch_size == 176 and gray.holdout == 8
-    assert script.plan("fastunet.color-real", args, tmp_path).init_from == "fastunet.color"
-    args.from_shipped = False
-    assert script.plan("fastunet.gray", args, tmp_path).patch_size == script.SCRATCH_PATCH
+    assert gray.ema == script.EMA_GOING_ON > 0  # the average keeps the shipped level at the peak rate
+    real = script.plan("fastunet.color-real", args, tmp_path)
+    assert real.init_from == "fastunet.color" and real.ema == 0  # built on another run: its config's
+    args.ema = 0.0
+    assert script.plan("fastunet.gray", args, tmp_path).ema == 0  # --ema 0 turns it off
+    args.from_shipped, args.ema = False, None
+    scratch = script.plan("fastunet.gray", args, tmp_path)
+    assert scratch.patch_size == script.SCRATCH_PATCH and scratch.ema == 0
 
     data, out = _data(tmp_path / "data"), tmp_path / "gpu"
     plan = script.plan
