@@ -105,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--save-every", type=int, default=500)
     parser.add_argument("--smoke", action="store_true", help="a few steps of tiny batches (CPU test)")
     args = parser.parse_args(argv)
+    if args.ema is not None and not 0 <= args.ema < 1:
+        parser.error(f"--ema is the average's decay per step, in [0, 1) (0: off), got {args.ema}")
     if args.smoke:
         args.batch_size, args.patch_size, args.warmup, args.val_every, args.save_every = 2, 32, 1, 2, 2
 

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 from conftest import load_script
 from PIL import Image
@@ -100,6 +101,9 @@ def test_from_shipped_goes_on_from_the_shipped_weights_with_the_last_stage_recip
     args.from_shipped, args.ema = False, None
     scratch = script.plan("fastunet.gray", args, tmp_path)
     assert scratch.patch_size == script.SCRATCH_PATCH and scratch.ema == 0
+    with pytest.raises(SystemExit):  # one line from argparse, before any training
+        script.main(["--out", str(tmp_path / "bad"), "--ema", "1.5"])
+    assert not (tmp_path / "bad").exists()
 
     data, out = _data(tmp_path / "data"), tmp_path / "gpu"
     plan = script.plan
