@@ -105,17 +105,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--save-every", type=int, default=500)
     parser.add_argument("--smoke", action="store_true", help="a few steps of tiny batches (CPU test)")
     args = parser.parse_args(argv)
-    if args.ema is not None and not 0 <= args.ema < 1:
-        parser.error(f"--ema is the average's decay per step, in [0, 1) (0: off), got {args.ema}")
     if args.smoke:
         args.batch_size, args.patch_size, args.warmup, args.val_every, args.save_every = 2, 32, 1, 2, 2
 
     import torch
 
+    from restorekit.errors import RestorekitError
     from restorekit.train.trainer import seconds_per_step, train
 
     data, out = Path(args.data), Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     names = [n for n in args.models.split(",") if n]
     unknown = sorted(set(names) - set(RECIPES))
     if unknown:
@@ -127,7 +125,11 @@ def main(argv: list[str] | None = None) -> int:
     record = json.loads(record_path.read_text()) if record_path.exists() else {}
     budget = args.minutes * 60 / len(names)
     for name in names:
-        cfg = plan(name, args, data)
+        try:  # the config checks every value (--ema, --batch-size, ...): one line, nothing written
+            cfg = plan(name, args, data)
+        except RestorekitError as error:
+            parser.error(str(error))
+        out.mkdir(parents=True, exist_ok=True)
         rundir = Path(cfg.out)
         if (rundir / "last.pt").exists():  # resume with the steps it was sized to
             from restorekit.train.checkpoint import load_checkpoint

@@ -102,7 +102,7 @@ def test_from_shipped_goes_on_from_the_shipped_weights_with_the_last_stage_recip
     scratch = script.plan("fastunet.gray", args, tmp_path)
     assert scratch.patch_size == script.SCRATCH_PATCH and scratch.ema == 0
     with pytest.raises(SystemExit):  # one line from argparse, before any training
-        script.main(["--out", str(tmp_path / "bad"), "--ema", "1.5"])
+        script.main(["--out", str(tmp_path / "bad"), "--device", "cpu", "--ema", "1.5"])
     assert not (tmp_path / "bad").exists()
 
     data, out = _data(tmp_path / "data"), tmp_path / "gpu"
