@@ -148,6 +148,8 @@ def test_training_from_a_smaller_model_grows_it(folders, tmp_path):
     train(cfg, progress=False)
     trained = load_model(tmp_path / "run")
     assert trained.arch_args["blocks"] == 2 and len(trained.body) == 2
+    train(cfg.replace(arch_args={**cfg.arch_args, "rep": True}, out=str(tmp_path / "rep")), progress=False)
+    assert load_model(tmp_path / "rep").arch_args["rep"] is True  # the plain start went on in branches
     with pytest.raises(RestorekitError, match="start.safetensors is a fastunet model; the config asks for dncnn"):
         train(cfg.replace(arch="dncnn", arch_args={}, out=str(tmp_path / "other")), progress=False)
 

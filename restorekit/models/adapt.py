@@ -1,4 +1,4 @@
-"""Adapt a model for fine-tuning: to another channel count (gray <-> colour), or grown.
+"""Adapt a model for fine-tuning: to another channel count (gray <-> colour), grown, or branched.
 
 Only the first and the last convolution depend on the channel count. Their weights are
 mapped so that the adapted model behaves like the original on gray content:
@@ -10,6 +10,8 @@ lays it out. Extra input channels after the image (a sigma map) are carried over
 """
 
 from __future__ import annotations
+
+import copy
 
 import torch
 from torch import nn
@@ -114,8 +116,43 @@ def shrink(model: nn.Module, arch_args: dict) -> nn.Module:
     return new.train(model.training)
 
 
+def reparameterise(model: nn.Module, rep: bool) -> nn.Module:
+    """A copy of ``model`` with its blocks' convolutions branched (``rep=True``, to train on
+    re-parameterisably) or folded into plain ones (``rep=False``); the outputs stay the same.
+
+    Branching a trained plain model is :meth:`~restorekit.models.layers.RepConv3x3.unfold`
+    for each of its re-parameterisable convolutions; every other tensor is copied.
+    """
+    from restorekit.errors import ModelLoadError
+    from restorekit.models.layers import RepConv3x3, fold_reparam
+
+    if bool(model.arch_args.get("rep", False)) == rep:
+        return model
+    if not rep:
+        new = fold_reparam(copy.deepcopy(model))
+        new.arch_args = {**model.arch_args, "rep": False}
+        return new
+    new = create_model(model.arch, **{**model.arch_args, "rep": True})
+    branched = {name for name, m in new.named_modules() if isinstance(m, RepConv3x3)}
+    src = model.state_dict()
+    with torch.no_grad():
+        for key, value in new.state_dict().items():
+            if key.rsplit(".", 2)[0] not in branched:
+                value.copy_(src[key])
+        for name in branched:
+            new.get_submodule(name).unfold(model.get_submodule(name))
+    if not _same_outputs(model, new):
+        raise ModelLoadError(f"cannot reparameterise {model.arch}: the branched network computes otherwise")
+    new.meta = dict(getattr(model, "meta", {}))
+    return new.train(model.training)
+
+
 def resize(model: nn.Module, arch_args: dict) -> nn.Module:
-    """:func:`shrink` where ``arch_args`` asks for fewer blocks at some level, else :func:`grow`."""
+    """:func:`shrink` where ``arch_args`` asks for fewer blocks at some level, else :func:`grow`;
+    then :func:`reparameterise` where ``arch_args`` asks for another ``rep``."""
+    if "rep" in arch_args and bool(arch_args["rep"]) != bool(model.arch_args.get("rep", False)):
+        rest = {key: value for key, value in arch_args.items() if key != "rep"}
+        return reparameterise(resize(model, rest), bool(arch_args["rep"]))
     old, new = model.arch_args.get("blocks"), arch_args.get("blocks")
     if old is not None and new is not None:
         levels = max(len(b) if isinstance(b, list | tuple) else 1 for b in (old, new))

@@ -43,6 +43,22 @@ class RepConv3x3(nn.Module):
         y = self.conv3(x) + self.conv1(x)
         return y + x if self.identity else y
 
+    @torch.no_grad()
+    def unfold(self, conv: nn.Conv2d) -> RepConv3x3:
+        """Take over a trained plain 3x3 ``conv``: the inverse of :meth:`fold`, the same outputs.
+
+        The 3x3 branch gets ``conv``'s kernel less the identity, the 1x1 branch starts at
+        zero; training then goes on in the branched form (how a plain model continues with
+        ``rep``).
+        """
+        eye = torch.eye(conv.out_channels, dtype=conv.weight.dtype, device=conv.weight.device)
+        self.conv3.weight.copy_(conv.weight - (F.pad(eye[:, :, None, None], (1, 1, 1, 1)) if self.identity else 0))
+        self.conv1.weight.zero_()
+        if conv.bias is not None:
+            self.conv3.bias.copy_(conv.bias)
+            self.conv1.bias.zero_()
+        return self
+
     def fold(self) -> nn.Conv2d:
         width = self.conv3.out_channels
         conv = conv3x3(width, width, self.conv3.bias is not None).to(self.conv3.weight)
