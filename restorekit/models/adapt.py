@@ -150,7 +150,7 @@ def reparameterise(model: nn.Module, rep: bool) -> nn.Module:
 def resize(model: nn.Module, arch_args: dict) -> nn.Module:
     """:func:`shrink` where ``arch_args`` asks for fewer blocks at some level, else :func:`grow`;
     then :func:`reparameterise` where ``arch_args`` asks for another ``rep``."""
-    if "rep" in arch_args and bool(arch_args["rep"]) != bool(model.arch_args.get("rep", False)):
+    if "rep" in arch_args:
         rest = {key: value for key, value in arch_args.items() if key != "rep"}
         return reparameterise(resize(model, rest), bool(arch_args["rep"]))
     old, new = model.arch_args.get("blocks"), arch_args.get("blocks")
