@@ -26,12 +26,12 @@ What it does around the network (:mod:`restorekit.infer.apply`):
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Callable
+
 import numpy as np
 
 from restorekit.arrays import INTEGER_DTYPES, check_image, check_sigma, fill_nonfinite
 from restorekit.errors import RestorekitError
-from typing import TYPE_CHECKING, Callable
-
 from restorekit.infer.apply import Progress, check_ensemble, noise_level, run_network
 from restorekit.infer.network import resolve_network
 

@@ -307,7 +307,7 @@ def _extratags(meta: Metadata, sub_ifds: bool) -> tuple[list, dict]:
     if exif is not None:
         if exif.get(ORIENTATION) is not None:
             tags.append(("Orientation", "H", 1, int(exif[ORIENTATION]), True))
-        for code, tag, name in ((EXIF_IFD, _TAG_EXIF, "ExifTag"), (GPS_IFD, _TAG_GPS, "GPSTag")):
+        for code, name in ((EXIF_IFD, "ExifTag"), (GPS_IFD, "GPSTag")):
             ifd = exif.get_ifd(code) if sub_ifds else {}
             if ifd:
                 ifds[code] = dict(ifd)
