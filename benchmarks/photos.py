@@ -2,6 +2,7 @@
 
     python benchmarks/photos.py fastunet.gray runs/fastunet-gray-long
     python benchmarks/photos.py fastunet.color runs/fastunet-color-more
+    python benchmarks/photos.py fastunet.gray runs/a --heldout runs/a   # that run's held-out images
 
 A new run replaces a shipped model only if it is better on images neither was trained or
 validated on and that no published table uses: the photographs that ship inside
@@ -10,6 +11,11 @@ colour ones as luma; colour: astronaut, coffee, chelsea, rocket, immunohistochem
 retina). Noise as the published tables make it (``paper_degrade``: seed 0 per image, no
 clipping), sigma given. Prints the PSNR of each model per image and sigma, then the mean
 difference (second minus first) per sigma and on how many images the second is higher.
+
+``--heldout RUN`` compares on a training run's held-out images instead (its ``config.json``:
+the data folders and ``holdout`` count, the same every-k-th choice the trainer made), at
+several sigmas where the run itself validated at one: what a change of the noise levels
+drawn in training did at each level, on images no run was trained on.
 """
 
 from __future__ import annotations
@@ -37,11 +43,26 @@ def photos(channels: int) -> dict[str, np.ndarray]:
     return images
 
 
+def heldout(run: Path, channels: int) -> dict[str, np.ndarray]:
+    """The images a training run held out (never trained on), float32 in [0, 1]."""
+    import json
+
+    from restorekit.data.folders import ImageFolder, holdout
+
+    config = json.loads((run / "config.json").read_text())
+    if not config.get("holdout"):
+        raise SystemExit(f"error: {run} held out no training images (its config has no holdout)")
+    paths = holdout(config["data"], config["holdout"])
+    folder = ImageFolder(paths, channels=channels, cache_mb=0)
+    return {path.name: folder[i][..., 0] if channels == 1 else folder[i] for i, path in enumerate(folder.paths)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("first", help="a shipped name, a run folder or a .safetensors file")
     parser.add_argument("second")
     parser.add_argument("--sigmas", default="15,25,50")
+    parser.add_argument("--heldout", type=Path, metavar="RUN", help="a run's held-out training images instead")
     args = parser.parse_args()
 
     import restorekit as rk
@@ -54,7 +75,7 @@ def main() -> None:
     if nets[1].in_channels != channels:
         raise SystemExit("error: the two models take different channels")
     sigmas = [float(s) for s in args.sigmas.split(",")]
-    images = photos(channels)
+    images = heldout(args.heldout, channels) if args.heldout else photos(channels)
     print(f"{'image':22s} {'sigma':>5s} {Path(args.first).name:>20s} {Path(args.second).name:>20s} {'diff':>6s}")
     diffs = {s: [] for s in sigmas}
     for name, clean in images.items():

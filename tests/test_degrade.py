@@ -130,6 +130,20 @@ def test_range_draws_one_sigma_per_image():
     np.testing.assert_allclose(measured, sigma, rtol=0.03, atol=1e-4)
 
 
+def test_skewed_range_draws_the_low_end_more_often():
+    x = flat(0.5, (4000, 1, 1, 1))
+    uniform = parse_spec("gaussian:0-75")(x, gen()).sigma.numpy() * 255
+    skewed = parse_spec("gaussian:0-75^1.5")(x, gen()).sigma.numpy() * 255
+    assert skewed.min() >= 0 and skewed.max() <= 75
+    # P(sigma < 14) = (14/75)^(1/1.5) = 0.33 skewed, 14/75 = 0.19 uniform; the median 75 * 0.5^1.5 = 26.5
+    assert abs((skewed < 14).mean() - (14 / 75) ** (1 / 1.5)) < 0.03
+    assert abs((uniform < 14).mean() - 14 / 75) < 0.03
+    assert abs(np.median(skewed) - 75 * 0.5 ** 1.5) < 2.5
+    # power 1 is the uniform draw itself, bit for bit (runs begun before ^P resume exactly)
+    same = parse_spec("gaussian:0-75^1")(x, gen()).sigma.numpy() * 255
+    np.testing.assert_array_equal(same, uniform)
+
+
 def test_poisson_range_and_reported_sigma_is_rms():
     x = flat(0.5, (8, 1, 64, 64))
     out = parse_spec("poisson:10-60")(x, gen())
@@ -279,6 +293,8 @@ def test_zero_kernel_file_rejected(tmp_path):
     [
         ("gaussian:25", "gaussian:25", (25 / 255, 25 / 255), True),
         (" Gaussian:0-55 ", "gaussian:0-55", (0.0, 55 / 255), True),
+        ("gaussian:0-75^1.50", "gaussian:0-75^1.5", (0.0, 75 / 255), True),
+        ("gaussian:0-75^1", "gaussian:0-75", (0.0, 75 / 255), True),
         ("poisson:30+gaussian:5", "poisson:30+gaussian:5", None, False),
         ("saltpepper:0.1", "saltpepper:0.1", None, False),
         ("speckle:0.25", "speckle:0.25", None, False),
@@ -302,7 +318,8 @@ def test_parse_spec(spec, canonical, noise_range, is_gaussian):
     "spec",
     ["", "gaussian", "gaussian:", "gaussian:abc", "gaussian:-5", "gaussian:55-0", "gausian:25", "poisson:0",
      "saltpepper:1.5", "gaussian:25+gaussian:5", "gaussian:25+blur:gaussian-1.6", "blur:foo-3", "none+gaussian:5",
-     "blur:gaussian-1.6@wrap", "blur:"],
+     "blur:gaussian-1.6@wrap", "blur:", "gaussian:25^2", "gaussian:0-75^0", "gaussian:0-75^", "jpeg:30-90^2",
+     "camera:0.001-0.01^2"],
 )
 def test_bad_specs_raise_spec_error(spec):
     with pytest.raises(SpecError) as exc:
