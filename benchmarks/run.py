@@ -2,7 +2,8 @@
 
 Prints, measured in this run on this machine:
 1. every registered architecture (default size, gray): parameters, multiply-adds per pixel,
-   training throughput (patches/s, forward + backward + Adam step) and inference speed;
+   training throughput (patches/s, forward + backward + Adam step; in float32 and with the
+   forward pass in bf16, ``restorekit train --precision bf16``) and inference speed;
 2. every shipped model beside the 17-layer DnCNN and BM3D (CBM3D) on the same 512x512 gray
    (colour) image, given sigma and blind, with the time ratio against DnCNN-17; and as
    self-ensembles of 2 and 8 flips/rotations (``--ensemble``), given sigma.
@@ -40,15 +41,17 @@ def bench_architectures(repeat: int, patch: int, batch: int) -> list[dict]:
         sigma = torch.full((batch,), 25 / 255)
         opt = torch.optim.Adam(model.parameters(), 1e-4)
 
-        def step():
-            y = model(x, sigma) if cond else model(x)
-            loss = (y - x).abs().mean()
+        def step(bf16=False):
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):  # restorekit train --precision bf16
+                y = model(x, sigma) if cond else model(x)
+            loss = (y.float() - x).abs().mean()
             opt.zero_grad()
             loss.backward()
             opt.step()
 
         model.train()
         t_train = _timeit(step, repeat)
+        t_train_bf16 = _timeit(lambda: step(bf16=True), repeat)
         model.eval()
         image = torch.rand(1, 1, 512, 512)
         s1 = torch.full((1,), 25 / 255)
@@ -56,7 +59,8 @@ def bench_architectures(repeat: int, patch: int, batch: int) -> list[dict]:
             t_inf = _timeit(lambda: model(image, s1) if cond else model(image), repeat)
         rows.append({
             "architecture": name, "params_M": parameters(model) / 1e6, "kmacs_per_px": macs_per_pixel(model) / 1e3,
-            "train_patches_per_s": batch / t_train, "infer_s_512": t_inf, "infer_mpx_per_s": 512 * 512 / t_inf / 1e6,
+            "train_patches_per_s": batch / t_train, "train_patches_per_s_bf16": batch / t_train_bf16,
+            "infer_s_512": t_inf, "infer_mpx_per_s": 512 * 512 / t_inf / 1e6,
         })
     return rows
 
@@ -133,10 +137,11 @@ def main() -> None:
 
     archs = bench_architectures(args.repeat, args.patch, args.batch)
     print(f"Architectures (gray, default size; training on {args.batch}x{args.patch}x{args.patch} batches):")
-    print(f"{'architecture':<14}{'params (M)':>11}{'kMAC/px':>10}{'train patch/s':>15}{'512x512 (s)':>13}{'Mpx/s':>8}")
+    print(f"{'architecture':<14}{'params (M)':>11}{'kMAC/px':>10}{'train patch/s':>15}{'bf16 patch/s':>14}"
+          f"{'512x512 (s)':>13}{'Mpx/s':>8}")
     for r in archs:
         print(f"{r['architecture']:<14}{r['params_M']:>11.2f}{r['kmacs_per_px']:>10.1f}{r['train_patches_per_s']:>15.1f}"
-              f"{r['infer_s_512']:>13.3f}{r['infer_mpx_per_s']:>8.2f}")
+              f"{r['train_patches_per_s_bf16']:>14.1f}{r['infer_s_512']:>13.3f}{r['infer_mpx_per_s']:>8.2f}")
 
     restorers = {}
     for channels, what in ((1, "gray (skimage camera)"), (3, "colour (skimage astronaut)")):

@@ -437,3 +437,21 @@ def test_a_run_with_a_weights_average_validates_keeps_and_resumes_it(image_dir, 
 def test_ema_outside_zero_to_one_is_one_clear_error(image_dir, tmp_path):
     with pytest.raises(RestorekitError, match="ema"):
         _cfg(image_dir, tmp_path, ema=1.0)
+
+
+def test_bf16_on_the_cpu_autocasts_the_forward_pass_and_keeps_float32_weights(image_dir, tmp_path):
+    from restorekit.train.trainer import train
+
+    runs = {p: train(_cfg(image_dir, tmp_path / p, precision=p), progress=False) for p in ("auto", "fp32", "bf16")}
+    states = {p: torch.load(tmp_path / p / "last.pt", weights_only=True)["model"] for p in runs}
+    assert all(v.dtype == torch.float32 for v in states["bf16"].values() if v.is_floating_point())
+    # auto is float32 on the CPU, bit for bit; bf16 computes otherwise, but learns the same thing
+    assert all(torch.equal(states["auto"][k], states["fp32"][k]) for k in states["fp32"])
+    differ = [k for k in states["fp32"] if not torch.equal(states["bf16"][k], states["fp32"][k])]
+    assert differ
+    assert abs(runs["bf16"].best_psnr - runs["fp32"].best_psnr) < 0.5
+
+
+def test_an_unknown_precision_is_one_clear_error(image_dir, tmp_path):
+    with pytest.raises(RestorekitError, match="precision"):
+        _cfg(image_dir, tmp_path, precision="fp16")

@@ -36,6 +36,9 @@ _SHARED = [
     click.option("--holdout", type=int, help="Without --val: keep N training images out of training and validate on them."),
     click.option("--save-every", type=int, help="Write the resumable checkpoint every N steps."),
     click.option("--device", help="cpu, cuda or cuda:N."),
+    click.option("--precision", type=click.Choice(["auto", "fp32", "bf16"]),
+                 help="bf16: autocast the forward pass (about 1.7x faster on CPUs with AVX512-BF16); "
+                      "auto: bf16 on a GPU only."),
     click.option("--config", "config_file", type=click.Path(dir_okay=False), help="JSON file of options; flags override it."),
     click.option("--out", help="Run directory: config.json, log.csv, last.pt, best.safetensors."),
     click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint."),

@@ -10,6 +10,7 @@ from restorekit.errors import RestorekitError
 
 
 SCHEDULES = ("cosine", "wsd")
+PRECISIONS = ("auto", "fp32", "bf16")
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,9 @@ class TrainConfig:
     holdout: int = 0  # without --val: hold out N training images (never trained on) and validate on them
     cache_mb: float = 1024
     device: str = "cpu"
+    # The forward pass's arithmetic: "bf16" autocast (weights, gradients, optimizer and
+    # validation stay float32), "fp32", or "auto": bf16 on a GPU, fp32 on the CPU
+    precision: str = "auto"
     # Start from these weights (fine-tuning), in their architecture; arch_args that ask for
     # more (blocks, widths) grow it first, computing what it did (models.adapt.grow); fewer
     # blocks at a level drop that level's last ones (models.adapt.shrink)
@@ -60,6 +64,8 @@ class TrainConfig:
             raise RestorekitError("--holdout N validates on N held-out training images: give it or --val, not both")
         if not 0 < self.lr:
             raise RestorekitError("the learning rate must be positive")
+        if self.precision not in PRECISIONS:
+            raise RestorekitError(f"unknown precision {self.precision!r}; choose from {', '.join(PRECISIONS)}")
         if self.schedule not in SCHEDULES:
             raise RestorekitError(f"unknown schedule {self.schedule!r}; choose from {', '.join(SCHEDULES)}")
         if not 0 <= self.ema < 1:

@@ -285,7 +285,7 @@ def train(cfg: TrainConfig, *, resume: bool = False, overwrite: bool = False, pr
         (rundir / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
 
     bar = Progress(cfg.steps, start, enabled=progress and d.main)
-    use_amp = device.type == "cuda"
+    use_amp = cfg.precision == "bf16" or (cfg.precision == "auto" and device.type == "cuda")
     loss_sum, loss_n, t_last, val_psnr, val_raw = 0.0, 0, time.time(), float("nan"), None
     t_start, cpu_start = time.time(), time.process_time()
     wall_before, cpu_before = log.spent if log is not None else (0.0, 0.0)  # time of the run before a resume
