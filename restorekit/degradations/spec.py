@@ -64,7 +64,7 @@ SPEC_HELP = (
 _NUMBER = r"(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"  # 25, 2.55, .5, 2.5e1, 1e-3
 _VALUE = re.compile(rf"({_NUMBER})(?:-({_NUMBER})(?:\^({_NUMBER}))?)?")  # 25, 0-75, 0-75^1.5
 SKEWABLE = ("gaussian", "poisson", "saltpepper", "speckle")  # kinds whose range may take ^P
-POWER_RANGE = (0.1, 10.0)
+POWER_RANGE = (0.1, 10.0)  # P below 1 draws the high end more often
 GAUSSIAN_MAX = 255.0  # sigma on the 0-255 scale: beyond it the noise swamps any image
 
 
@@ -89,7 +89,6 @@ class NoiseTerm:
     low: float
     high: float
     power: float = 1.0  # a range is drawn as low + (high - low) * u**power
-
 
     def draw(self, batch: int, generator: torch.Generator, like: torch.Tensor) -> torch.Tensor:
         """The term's parameter for each image: [B], in [low, high] for a range, uniform or
