@@ -35,7 +35,7 @@ def bench_architectures(repeat: int, patch: int, batch: int) -> list[dict]:
 
     rows = []
     for name in list_architectures():
-        model = create_model(name, channels=1)
+        model = create_model(name, channels=1).to(memory_format=torch.channels_last)  # as restorekit train
         cond = getattr(model, "conditioned", False)
         x = torch.rand(batch, 1, patch, patch)
         sigma = torch.full((batch,), 25 / 255)

@@ -252,9 +252,9 @@ def train(cfg: TrainConfig, *, resume: bool = False, overwrite: bool = False, pr
     # The model reaches its device, and its frozen layers are fixed, before the optimizer
     # is built (its state then lands where the parameters are) and before DDP wraps it
     # (DDP registers the parameters that need gradients once, at wrapping).
-    model.to(device)
-    if device.type == "cuda":
-        model.to(memory_format=torch.channels_last)
+    # channels-last: the faster layout for these convolutions on GPUs and on the CPU too
+    # (oneDNN's blocked kernels; `make bench`: a training step 10-15 % faster, fp32 or bf16)
+    model.to(device, memory_format=torch.channels_last)
     _freeze(model, cfg.freeze)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)  # frozen weights get no grad: Adam skips them
     # The weights the run keeps (validates, saves as best): the model's, or their moving average,
