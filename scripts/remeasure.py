@@ -5,7 +5,8 @@
     python scripts/remeasure.py color --dry-run                     # print the commands only
 
 `scripts/ship_model.py` measures the test set (sigma given and blind) when a model ships;
-the other pages quote figures that depend on the same weights: the self-ensemble rows and
+the model by name can differ (the gray one runs with its low-level partner, measured here
+first), and the other pages quote figures that depend on the same weights: the self-ensemble rows and
 the automatic path's AWGN figures (docs/models.md, docs/realnoise.md) and the Gaussian
 model's rows on Nam25's real photos (docs/realnoise.md). This runs those commands one after
 another, each one's output into OUT/NAME.txt, so that none is forgotten. The speed and
@@ -33,6 +34,9 @@ def commands(which: str) -> dict[str, list[str]]:
     paper = ["--data", data, "--noise", SIGMAS, "--protocol", "paper"]
     real = [sys.executable, "benchmarks/real_noise.py"]
     return {
+        # by name, as users run it: for gray the pair with its low-level partner (LOW_LEVEL_MODELS)
+        f"{which}-given": cli + ["--model", model, *paper],
+        f"{which}-blind": cli + ["--model", model, *paper, "--blind"],
         f"{which}-x2": cli + ["--model", model, *paper, "--ensemble", "2"],
         f"{which}-x8": cli + ["--model", model, *paper, "--ensemble", "8"],
         f"{which}-auto": cli + ["--method", "auto", *paper, "--blind"],

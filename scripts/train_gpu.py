@@ -45,6 +45,8 @@ ROOT = Path(__file__).resolve().parents[1]
 # shipped name -> (config, training folders under --data, config that goes on from the shipped weights)
 RECIPES = {
     "fastunet.gray": ("configs/fastunet-gray.json", ["Train400", "CBSD432"], "configs/fastunet-gray-176.json"),
+    # the gray model's low-level partner (sigma 0-30): built on the gray model, going on from itself
+    "fastunet.gray-low": ("configs/fastunet-gray-low.json", ["Train400", "CBSD432"], "configs/fastunet-gray-low.json"),
     "fastunet.color": ("configs/fastunet-color.json", ["CBSD432"], "configs/fastunet-color-slim.json"),
     "fastunet.gray-real": ("configs/fastunet-gray-real.json", ["Train400", "CBSD432"], None),
     "fastunet.color-real": ("configs/fastunet-color-real.json", ["CBSD432"], None),

@@ -11,7 +11,8 @@ from conftest import load_script
 def test_commands_cover_each_page_figure_for_the_right_test_set():
     script = load_script("remeasure")
     gray, color = script.commands("gray"), script.commands("color")
-    assert list(gray) == ["gray-x2", "gray-x8", "gray-auto", "gray-nam25"]
+    assert list(gray) == ["gray-given", "gray-blind", "gray-x2", "gray-x8", "gray-auto", "gray-nam25"]
+    assert "--blind" in gray["gray-blind"] and "--blind" not in gray["gray-given"]
     assert all("../shared/data/test/BSD68" in cmd for name, cmd in gray.items() if name != "gray-nam25")
     assert all("../shared/data/test/CBSD68" in cmd for name, cmd in color.items() if name != "color-nam25")
     assert "--gray" in gray["gray-nam25"] and "--gray" not in color["color-nam25"]

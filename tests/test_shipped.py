@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from restorekit.infer import default_model, denoise
+from restorekit.infer.network import LOW_LEVEL_MODELS
 from restorekit.metrics import psnr
 from restorekit.models import list_models, load_model, resolve_model_path
 from restorekit.models.weights import read_meta
@@ -26,7 +27,8 @@ def test_the_default_models_ship(channels):
 def test_metadata_records_the_recipe_and_the_measured_psnr(name):
     meta = read_meta(resolve_model_path(name))
     training = meta["training"]
-    assert training["noise"] == "gaussian:0-75"  # sigma over 0-75, as documented
+    low_partners = {low for low, _ in LOW_LEVEL_MODELS.values()}
+    assert training["noise"] == ("gaussian:0-30" if name in low_partners else "gaussian:0-75")  # as documented
     assert all("shared/data/train" in d for d in training["data"])  # never a test set
     for key in ("psnr", "psnr_blind"):
         (scores,) = meta[key].values()  # one test set: BSD68 or CBSD68
@@ -93,6 +95,13 @@ def test_models_command_lists_every_shipped_model(run_cli):
     gray = next(row for row in rows if row["name"] == default_model(1))
     meta = read_meta(resolve_model_path(gray["name"]))
     assert gray["σ=25"] == f"{meta['psnr']['BSD68']['25']:.2f}/{meta['psnr_blind']['BSD68']['25']:.2f}"
+
+
+def test_models_command_says_which_model_runs_as_a_pair(run_cli):
+    stdout = run_cli("models")[1]
+    for name, (low, below) in LOW_LEVEL_MODELS.items():
+        line = f"{name} (by name or as the default): images told a sigma below {below * 255:g} go to {low} instead"
+        assert (line in stdout) == ({name, low} <= set(SHIPPED))
 
 
 def test_models_command_shows_real_noise_scores_without_empty_rows(run_cli):

@@ -33,7 +33,8 @@ def test_recipe_smoke_on_cpu_trains_records_and_resumes(tmp_path, monkeypatch):
     monkeypatch.setattr(script, "plan", _small(script.plan))
     assert script.main(args) == 0
     record = json.loads((out / "recipe.json").read_text())
-    assert set(record) == {"fastunet.gray", "fastunet.color", "fastunet.gray-real", "fastunet.color-real"}
+    assert set(record) == {"fastunet.gray", "fastunet.gray-low", "fastunet.color", "fastunet.gray-real",
+                           "fastunet.color-real"}
     for name in record:
         channels = 1 if ".gray" in name else 3
         assert record[name]["steps"] == 4 and record[name]["seconds_per_step"] > 0
@@ -45,7 +46,8 @@ def test_recipe_smoke_on_cpu_trains_records_and_resumes(tmp_path, monkeypatch):
 
         model = load_model(out / name)
         assert model.in_channels == channels and model.arch_args["widths"] == [8, 16, 32]
-    assert json.loads((out / "fastunet.gray-real" / "config.json").read_text())["init_from"] == str(out / "fastunet.gray")
+    for built_on_gray in ("fastunet.gray-real", "fastunet.gray-low"):
+        assert json.loads((out / built_on_gray / "config.json").read_text())["init_from"] == str(out / "fastunet.gray")
     before = (out / "fastunet.gray" / "last.pt").read_bytes()
     assert script.main(args) == 0  # finished runs are left as they are
     assert (out / "fastunet.gray" / "last.pt").read_bytes() == before
@@ -75,6 +77,8 @@ def test_recipe_trains_the_shipped_architecture_and_builds_on_the_shipped_model_
                      val_every=2, save_every=2, from_shipped=False, ema=None)
     shipped = {k: v for k, v in load_model("fastunet.color").arch_args.items() if k != "channels"}
     assert script.plan("fastunet.color", args, tmp_path).arch_args == shipped
+    low = script.plan("fastunet.gray-low", args, tmp_path)  # built on the gray model (shipped: none trained here)
+    assert low.init_from == "fastunet.gray" and low.noise == "gaussian:0-30"
     real = script.plan("fastunet.color-real", args, tmp_path)  # no fastunet.color run in tmp_path
     assert real.init_from == "fastunet.color" and real.arch_args == {}
 
@@ -94,6 +98,8 @@ def test_from_shipped_goes_on_from_the_shipped_weights_with_the_last_stage_recip
     assert gray.init_from == "fastunet.gray" and gray.arch_args == {}
     assert gray.loss == "psnr" and gray.patch_size == 176 and gray.holdout == 8
     assert gray.ema == script.EMA_GOING_ON > 0  # the average keeps the shipped level at the peak rate
+    low = script.plan("fastunet.gray-low", args, tmp_path)  # the partner goes on from itself, over its range
+    assert low.init_from == "fastunet.gray-low" and low.noise == "gaussian:0-30" and low.ema == script.EMA_GOING_ON
     real = script.plan("fastunet.color-real", args, tmp_path)
     assert real.init_from == "fastunet.color" and real.ema == 0  # built on another run: its config's
     args.ema = 0.0

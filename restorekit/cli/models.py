@@ -24,6 +24,18 @@ def models_command(architectures: bool, as_json: bool):
     click.echo(_plain_table(rows))
     if not architectures:
         click.echo("PSNR in dB with sigma given / blind, paper protocol (docs/models.md)")
+        for line in _routing_notes():
+            click.echo(line)
+
+
+def _routing_notes() -> list[str]:
+    """One line per shipped model that runs as a pair with a low-level partner."""
+    from restorekit.infer.network import LOW_LEVEL_MODELS
+    from restorekit.models import list_models
+
+    shipped = set(list_models())
+    return [f"{name} (by name or as the default): images told a sigma below {below * 255:g} go to {low} instead"
+            for name, (low, below) in LOW_LEVEL_MODELS.items() if {name, low} <= shipped]
 
 
 def _plain_table(rows: list[dict]) -> str:

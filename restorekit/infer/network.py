@@ -22,6 +22,10 @@ from restorekit.errors import ModelLoadError, RestorekitError
 
 DEFAULT_MODELS = {1: "fastunet.gray", 3: "fastunet.color"}
 KIND = {1: "gray", 3: "colour"}
+# A shipped model named here runs as the pair (restorekit.models.routed.LevelRouted): images
+# told a level below the threshold (0-1 scale) go to the partner, trained on from the model
+# over low levels only. The threshold was chosen on held-out training images (docs/models.md).
+LOW_LEVEL_MODELS = {"fastunet.gray": ("fastunet.gray-low", 30 / 255)}
 
 
 def default_model(channels: int) -> str:
@@ -61,7 +65,9 @@ def resolve_network(model: Any = None, channels: int | None = None, device: str 
 
     Args:
         model: None (the default model for ``channels``), a shipped name, a path
-            (``.safetensors``, run folder, foreign ``.pth``) or a loaded ``nn.Module``.
+            (``.safetensors``, run folder, foreign ``.pth``) or a loaded ``nn.Module``. A
+            name in :data:`LOW_LEVEL_MODELS` (the default gray model) gives the pair
+            (:class:`~restorekit.models.routed.LevelRouted`) where its partner ships.
         channels: the images' channels; checked against the network when given.
         device: where a loaded model goes (None: CPU). A module handed in stays where it is:
             ``device`` must then be None or its own device.
@@ -81,13 +87,26 @@ def resolve_network(model: Any = None, channels: int | None = None, device: str 
                                   "(model.to(device)) or pass device=None")
         net = model
     elif isinstance(model, (str, os.PathLike)):
-        net = _load(os.fspath(model).strip(), device or "cpu")
+        text = os.fspath(model).strip()
+        net = _load(text, device or "cpu")
+        if text in LOW_LEVEL_MODELS:
+            net = _with_low_levels(net, *LOW_LEVEL_MODELS[text], device or "cpu")
     else:
         raise RestorekitError(f"model must be a name, a path or an nn.Module, got {type(model).__name__}")
     if channels is not None and net.in_channels != channels:
         raise RestorekitError(f"model expects {KIND.get(net.in_channels, net.in_channels)} images, "
                               f"got a {KIND.get(channels, channels)} image ({channels} channels)")
     return net
+
+
+def _with_low_levels(net, low_name: str, below: float, device: str):
+    """``net`` behind a LevelRouted with its shipped low-level partner (``net`` if none ships)."""
+    from restorekit.models import list_models
+    from restorekit.models.routed import LevelRouted
+
+    if low_name not in list_models():
+        return net
+    return LevelRouted(_load(low_name, device), net, below, low_name=low_name)
 
 
 def _as_device(device: str):
