@@ -168,8 +168,8 @@ SHIPPED_CHECKSUMS = {
     # 4 blocks per level, level 1 widened to 48, its last block dropped, 176x176 six times, the last in
     # re-parameterisable branches, folded (float16); shipped 2026-12-07
     "fastunet.gray": (-0.0005851451540365815, 0.0039035954606521316, 0.00013095891800953035),
-    # the gray model above trained on over sigma 0-30 alone, its low-level partner (float16); shipped 2026-12-08
-    "fastunet.gray-low": (-0.00036843844573013483, 0.0038849234572523755, 5.650223061311217e-06),
+    # the gray model above trained on over sigma 0-30 alone, twice: its low-level partner (float16); shipped 2026-12-08
+    "fastunet.gray-low": (-0.00043110887733443327, 0.003901248599744467, -1.74123472485298e-05),
     # 4 blocks per level, level 1 widened to 48, then its last block dropped (float16); shipped 2026-12-06
     "fastunet.color": (-1.0145234409719705e-05, 0.007142780016464705, -8.626567690762515e-06),
     # recorded when it shipped (commit ebf6fde)
