@@ -79,7 +79,8 @@ def bench_restorers(rounds: int, channels: int) -> list[dict]:
     image = to_float32(data.camera() if channels == 1 else data.astronaut())
     noisy = paper_degrade(image, "gaussian:25")  # float32, unclipped, as the published tables
     sigma = 25 / 255
-    dncnn = create_model("dncnn", channels=channels, depth=17)  # speed only: random weights suffice
+    # speed only: random weights suffice; channels-last, as load_model gives every model
+    dncnn = create_model("dncnn", channels=channels, depth=17).to(memory_format=torch.channels_last)
     methods = {"dncnn-17 (reference)": lambda: denoise(noisy, dncnn, sigma)}
     for name in list_models():
         model = load_model(name)
